@@ -1,0 +1,85 @@
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+
+@pytest.mark.django_db
+def test_it_serves_the_home_page_in_chinese_by_default(client):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'lang="zh-hans"' in body
+    assert "时间银行" in body
+
+
+@pytest.mark.django_db
+def test_it_switches_to_english_and_back(client):
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    body = client.get("/").content.decode()
+    assert 'lang="en"' in body
+    assert "Elderly-care Time Bank" in body
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    assert 'lang="zh-hans"' in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_it_tags_responses_with_a_request_id(client):
+    response = client.get("/", HTTP_X_REQUEST_ID="0123456789abcdef0123456789abcdef")
+    assert response.headers["X-Request-ID"] == "0123456789abcdef0123456789abcdef"
+    assert len(client.get("/").headers["X-Request-ID"]) >= 32
+
+
+@pytest.mark.django_db
+def test_healthz_reports_each_service(client, settings):  # noqa: F811
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["status"] == "ok"
+    assert data["database"] == "ok"
+    assert data["cache"] == "ok"
+    expected_broker = "eager" if settings.CELERY_TASK_ALWAYS_EAGER else "ok"
+    assert data["broker"] == expected_broker
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_when_the_broker_is_down(client, settings):  # noqa: F811
+    from timebank.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    original = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.conf.broker_url = original
+    assert response.status_code == 503
+    assert response.json()["broker"].startswith("down")
+    assert response.json()["status"] == "down"
+
+
+def _settings_import(env: dict) -> subprocess.CompletedProcess:
+    code = "import django; django.setup()"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={"DJANGO_SETTINGS_MODULE": "timebank.settings", "PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=str(settings.BASE_DIR),
+        check=False,
+    )
+
+
+def test_production_refuses_the_default_secret_key():
+    result = _settings_import({"DEBUG": "0"})
+    assert result.returncode != 0
+    assert "SECRET_KEY is the development default" in result.stderr
+
+
+def test_production_starts_with_a_real_secret_key():
+    result = _settings_import({"DEBUG": "0", "SECRET_KEY": "a-real-key-from-the-vault-123"})
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,35 @@
+"""Demo data for `make run`: safe to run again, it changes nothing the second time."""
+
+from importlib import import_module
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import User
+
+DEMO_PASSWORD = "demo-pass-2026"  # documented in the README; demo data only
+# Each app's demo module has `seed(*, stdout)`; they run in layer order.
+SEEDERS: list[str] = []
+
+
+class Command(BaseCommand):
+    help = "Create (idempotently) the demo organisation, people, coins and orders."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        admin, created = User.objects.get_or_create(
+            username="admin",
+            defaults={
+                "full_name": "系统管理员",
+                "phone": "+8613800000000",
+                "phone_verified": True,
+                "is_staff": True,
+                "is_superuser": True,
+            },
+        )
+        if created:
+            admin.set_password(DEMO_PASSWORD)
+            admin.save(update_fields=["password"])
+        for name in SEEDERS:
+            import_module(name).seed(stdout=self.stdout)
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))

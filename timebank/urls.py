@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from timebank import views
+
+admin.site.site_header = _("Time Bank administration")
+admin.site.site_title = _("Time Bank")
+admin.site.index_title = _("Management")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("auth/", include("allauth.urls")),
+    path("me/", include("accounts.urls")),
+    path("org/", include("branches.urls")),
+    path("coins/", include("ledger.urls")),
+    path("orders/", include("orders.urls")),
+    path("reports/", include("reports.urls")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
