@@ -1,6 +1,7 @@
 """Demo data for `make run`: safe to run again, it changes nothing the second time."""
 
 from importlib import import_module
+from importlib.util import find_spec
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -8,8 +9,8 @@ from django.db import transaction
 from accounts.models import User
 
 DEMO_PASSWORD = "demo-pass-2026"  # documented in the README; demo data only
-# Each app's demo module has `seed(*, stdout)`; they run in layer order.
-SEEDERS: list[str] = []
+# Each app may have a `demo` module with `seed(*, stdout)`; they run in layer order.
+APPS_IN_LAYER_ORDER = ["branches", "accounts", "ledger", "orders", "reports"]
 
 
 class Command(BaseCommand):
@@ -30,6 +31,7 @@ class Command(BaseCommand):
         if created:
             admin.set_password(DEMO_PASSWORD)
             admin.save(update_fields=["password"])
-        for name in SEEDERS:
-            import_module(name).seed(stdout=self.stdout)
+        for app in APPS_IN_LAYER_ORDER:
+            if find_spec(f"{app}.demo") is not None:
+                import_module(f"{app}.demo").seed(stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
