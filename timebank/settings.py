@@ -8,6 +8,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django_guid.integrations import CeleryIntegration
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 INSECURE_KEY = "django-insecure-timebank-development-only"
@@ -220,7 +221,13 @@ WEIXIN_ENABLED = bool(env("WEIXIN_APP_ID", default=""))
 SMS_SENDER = env("SMS_SENDER", default="accounts.sms.LogSender")
 
 # Logging: one line per record to stdout, each tagged with the request id.
-DJANGO_GUID = {"GUID_HEADER_NAME": "X-Request-ID", "RETURN_HEADER": True, "EXPOSE_HEADER": True}
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": True,
+    # Tasks queued by a request log with that request's id, so one id follows the work.
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True, log_parent=True)],
+}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
