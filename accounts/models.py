@@ -76,6 +76,14 @@ class Member(models.Model):
     assessment_level = models.PositiveSmallIntegerField(
         _("care-needs assessment level"), null=True, blank=True
     )
+    guardian_name = models.CharField(_("guardian"), max_length=64, blank=True)
+    guardian_phone = PhoneNumberField(_("guardian phone"), blank=True)
+    id_document_front = models.ImageField(
+        _("ID card, front"), upload_to="id-documents/%Y/", blank=True
+    )
+    id_document_back = models.ImageField(
+        _("ID card, back"), upload_to="id-documents/%Y/", blank=True
+    )
     registered_by = models.ForeignKey(
         User,
         verbose_name=_("registered on their behalf by"),
@@ -94,3 +102,154 @@ class Member(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()})"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == self.Status.VERIFIED
+
+
+class Training(models.Model):
+    """A training course a member attended (CN §7.4); providers need one before grabbing."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="trainings"
+    )
+    course = models.CharField(_("course"), max_length=128)
+    completed_on = models.DateField(_("date"))
+    recorded_by = models.ForeignKey(
+        User,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("training record")
+        verbose_name_plural = _("training records")
+        ordering = ["-completed_on"]
+
+    def __str__(self) -> str:
+        return f"{self.course} ({self.completed_on})"
+
+
+class Insurance(models.Model):
+    """An accident insurance policy covering a member (CN §7.2)."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="insurances"
+    )
+    insurer = models.CharField(_("insurer"), max_length=128, blank=True)
+    policy_number = models.CharField(_("policy number"), max_length=64)
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("insurance")
+        verbose_name_plural = _("insurances")
+        ordering = ["-valid_until"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_until__gte=models.F("valid_from")),
+                name="insurance_valid_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy_number} ({self.valid_from} – {self.valid_until})"
+
+
+class Relative(models.Model):
+    """A direct-relative link declared by a member and confirmed by street staff.
+
+    ``relation`` says what ``relative`` is to ``member``'s user (e.g. ``parent``).
+    """
+
+    class Relation(models.TextChoices):
+        PARENT = "parent", _("Parent")
+        GRANDPARENT = "grandparent", _("Grandparent")
+        CHILD = "child", _("Child")
+        SPOUSE = "spouse", _("Spouse")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        REJECTED = "rejected", _("Rejected")
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="relatives"
+    )
+    relative = models.ForeignKey(
+        User, verbose_name=_("relative"), on_delete=models.CASCADE, related_name="relative_of"
+    )
+    relation = models.CharField(_("relation"), max_length=16, choices=Relation.choices)
+    proof = models.FileField(_("proof document"), upload_to="relative-proofs/%Y/", blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    review_reason = models.TextField(_("review reason"), blank=True)
+    reviewed_by = models.ForeignKey(
+        User,
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("relative")
+        verbose_name_plural = _("relatives")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "relative"], name="relative_unique_pair"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member.user} → {self.relative} ({self.get_relation_display()})"
+
+
+class IntegrityRecord(models.Model):
+    """A no-show or late cancellation (诚信信息记录, CN §7); too many suspend grabbing."""
+
+    class Kind(models.TextChoices):
+        NO_SHOW = "no_show", _("No-show")
+        LATE_CANCEL = "late_cancel", _("Late cancellation")
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="integrity"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    reference = models.CharField(_("reference"), max_length=64, blank=True, db_index=True)
+    note = models.TextField(_("note"), blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    recorded_by = models.ForeignKey(
+        User,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("integrity record")
+        verbose_name_plural = _("integrity records")
+        ordering = ["-occurred_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "kind", "reference"],
+                condition=~models.Q(reference=""),
+                name="integrity_once_per_reference",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} · {self.get_kind_display()} · {self.occurred_at:%Y-%m-%d}"

@@ -75,6 +75,17 @@ class ServiceBase(models.Model):
         _("status"), max_length=24, choices=Status.choices, default=Status.APPLIED
     )
     status_reason = models.TextField(_("reason"), blank=True)
+    document = models.FileField(
+        _("licence and documents"), upload_to="base-documents/%Y/", blank=True
+    )
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("applied by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     certified_at = models.DateTimeField(_("certified at"), null=True, blank=True)
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)

@@ -1,0 +1,115 @@
+"""Reads about people, scoped to the viewer."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.eligibility import provider_age_problem
+from accounts.models import IntegrityRecord, Member, Relative, User
+from branches.models import StaffRole
+from branches.selectors import DISTRICT_ROLES, STREET_ROLES
+from timebank.policy import get_policy
+
+
+def member_of(user) -> Member | None:
+    if user is None or not user.is_authenticated:
+        return None
+    try:
+        return user.member
+    except Member.DoesNotExist:
+        return None
+
+
+def members_visible_to(user) -> QuerySet[Member]:
+    """Superusers: all; staff: the members of their streets; a member: themself."""
+    qs = Member.objects.select_related("user", "street", "street__parent")
+    if user is None or not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    # Base staff see no members by street; their residents come through orders.
+    roles = StaffRole.objects.filter(user=user)
+    district_ids = roles.filter(role__in=DISTRICT_ROLES).values("branch_id")
+    street_ids = roles.filter(role__in=STREET_ROLES).values("branch_id")
+    return qs.filter(
+        Q(street__parent_id__in=district_ids) | Q(street_id__in=street_ids) | Q(user=user)
+    )
+
+
+def integrity_suspended_until(member: Member, *, today: date | None = None) -> date | None:
+    """The day grabbing opens again, if the member has too many strikes in the window."""
+    policy = get_policy()
+    today = today or timezone.localdate()
+    window_start = timezone.now() - timedelta(days=policy.integrity_suspension_days)
+    strikes = list(
+        IntegrityRecord.objects.filter(member=member, occurred_at__gte=window_start)
+        .order_by("-occurred_at")
+        .values_list("occurred_at", flat=True)[: policy.integrity_strikes_limit]
+    )
+    if len(strikes) < policy.integrity_strikes_limit:
+        return None
+    until = timezone.localdate(strikes[0]) + timedelta(days=policy.integrity_suspension_days)
+    return until if until > today else None
+
+
+def provider_problems(user, *, today: date | None = None) -> list[str]:
+    """Why this user may not grab orders now (translated); empty means they may."""
+    today = today or timezone.localdate()
+    member = member_of(user)
+    if member is None or member.role != Member.Role.VOLUNTEER:
+        return [_("You are not registered as a volunteer.")]
+    problems = []
+    if member.status == Member.Status.SUSPENDED:
+        problems.append(_("Your membership is suspended."))
+    elif member.status != Member.Status.VERIFIED:
+        problems.append(_("Your real-name registration has not been approved yet."))
+    age_problem = provider_age_problem(member, today=today)
+    if age_problem:
+        problems.append(age_problem)
+    if not member.trainings.filter(completed_on__lte=today).exists():
+        problems.append(_("You have no training record yet."))
+    if not member.insurances.filter(valid_from__lte=today, valid_until__gte=today).exists():
+        problems.append(_("You have no accident insurance valid today."))
+    until = integrity_suspended_until(member, today=today)
+    if until:
+        problems.append(
+            _("Too many no-shows or late cancellations: you may grab orders again from %(day)s.")
+            % {"day": until.isoformat()}
+        )
+    return problems
+
+
+def is_family_of(user, elder_user) -> bool:
+    """A staff-confirmed direct-relative link between the two users, either way round."""
+    if user is None or not user.is_authenticated or elder_user is None:
+        return False
+    if user.pk == elder_user.pk:
+        return False
+    return Relative.objects.filter(
+        Q(member__user=user, relative=elder_user) | Q(member__user=elder_user, relative=user),
+        status=Relative.Status.CONFIRMED,
+    ).exists()
+
+
+def confirmed_relatives(user) -> QuerySet[User]:
+    """Users confirmed as direct relatives of ``user`` (either side declared the link)."""
+    links = Relative.objects.filter(status=Relative.Status.CONFIRMED)
+    return User.objects.filter(
+        Q(pk__in=links.filter(member__user=user).values("relative_id"))
+        | Q(pk__in=links.filter(relative=user).values("member__user_id"))
+    )
+
+
+def relatives_visible_to(user) -> QuerySet[Relative]:
+    qs = Relative.objects.select_related("member__user", "member__street", "relative")
+    if user is None or not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    return qs.filter(
+        Q(member__in=members_visible_to(user).exclude(user=user)) | Q(member__user=user)
+    )
