@@ -1,0 +1,518 @@
+"""Every change to the time-coin books.
+
+Each public function runs in one transaction, locks the account rows it touches with
+``select_for_update()`` in ascending id order (so two writers never deadlock), checks the
+rules (overdraft, balance cap, daily cap) against the locked rows, and raises ``LedgerError``
+with a message a person can act on. The CHECK constraints of ``ledger.models`` are the
+backstop: an ``IntegrityError`` becomes a ``LedgerError`` too.
+
+Idempotency: every transfer id is supplied by the caller. A retry with the same id and the
+same content returns the first transfer; the same id with different content is an error.
+Derive ids with ``uuid.uuid5(NAMESPACE, "hold:place:123")`` so retries are safe.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from ledger.models import Account, DailyCredit, Transfer
+from timebank.policy import MINUTES_PER_HOUR, get_policy
+
+NAMESPACE = uuid.UUID("6f1c7e0a-3f0b-5c59-9d43-2b7f3c1e8a11")
+LOCK_TIMEOUT_MS = 5000  # a hold on an account row is brief; waiting longer means trouble
+
+
+class LedgerError(Exception):
+    """A ledger rule refused the change; ``message`` is translated, for the user."""
+
+    def __init__(self, message: str, *, code: str = "") -> None:
+        super().__init__(message)
+        self.message = str(message)
+        self.code = code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class TransferOp:
+    transfer_id: uuid.UUID
+    debit: Account
+    credit: Account
+    amount: int
+    code: str
+    pending: bool = False
+    service_date: date | None = None
+    reference: str = ""
+    memo: str = ""
+    reverses: Transfer | None = None  # set by ``reverse`` only
+
+
+@dataclass(frozen=True)
+class PostOp:
+    transfer_id: uuid.UUID
+    pending_id: uuid.UUID
+    amount: int | None = None
+    memo: str = ""
+
+
+@dataclass(frozen=True)
+class VoidOp:
+    transfer_id: uuid.UUID
+    pending_id: uuid.UUID
+    memo: str = ""
+
+
+Operation = TransferOp | PostOp | VoidOp
+
+
+def transfer_id_for(key: str) -> uuid.UUID:
+    """A deterministic transfer id for a business key, e.g. ``"hold:place:123"``."""
+    return uuid.uuid5(NAMESPACE, key)
+
+
+# --- public services -------------------------------------------------------------------------
+
+
+def transfer(
+    *,
+    transfer_id: uuid.UUID,
+    debit: Account,
+    credit: Account,
+    amount: int,
+    code: str,
+    actor,
+    pending: bool = False,
+    service_date: date | None = None,
+    reference: str = "",
+    on_behalf_of=None,
+    memo: str = "",
+) -> Transfer:
+    """Move ``amount`` minutes from ``debit`` to ``credit`` (or reserve them: ``pending``)."""
+    op = TransferOp(
+        transfer_id=transfer_id,
+        debit=debit,
+        credit=credit,
+        amount=amount,
+        code=code,
+        pending=pending,
+        service_date=service_date,
+        reference=reference,
+        memo=memo,
+    )
+    return execute([op], actor=actor, on_behalf_of=on_behalf_of)[0]
+
+
+def reserve(
+    *,
+    transfer_id: uuid.UUID,
+    debit: Account,
+    credit: Account,
+    amount: int,
+    code: str,
+    actor,
+    service_date: date | None = None,
+    reference: str = "",
+    on_behalf_of=None,
+    memo: str = "",
+) -> Transfer:
+    """A pending transfer: counts against every cap now, moves nothing until posted."""
+    return transfer(
+        transfer_id=transfer_id,
+        debit=debit,
+        credit=credit,
+        amount=amount,
+        code=code,
+        actor=actor,
+        pending=True,
+        service_date=service_date,
+        reference=reference,
+        on_behalf_of=on_behalf_of,
+        memo=memo,
+    )
+
+
+def post(
+    *,
+    transfer_id: uuid.UUID,
+    pending_id: uuid.UUID,
+    actor,
+    amount: int | None = None,
+    on_behalf_of=None,
+    memo: str = "",
+) -> Transfer:
+    """Post a pending transfer, fully or for less (the rest is released)."""
+    op = PostOp(transfer_id=transfer_id, pending_id=pending_id, amount=amount, memo=memo)
+    return execute([op], actor=actor, on_behalf_of=on_behalf_of)[0]
+
+
+def void(
+    *,
+    transfer_id: uuid.UUID,
+    pending_id: uuid.UUID,
+    actor,
+    on_behalf_of=None,
+    memo: str = "",
+) -> Transfer:
+    """Release a pending transfer entirely."""
+    op = VoidOp(transfer_id=transfer_id, pending_id=pending_id, memo=memo)
+    return execute([op], actor=actor, on_behalf_of=on_behalf_of)[0]
+
+
+def reverse(
+    *,
+    transfer_id: uuid.UUID,
+    original_id: uuid.UUID,
+    actor,
+    reason: str,
+    on_behalf_of=None,
+) -> Transfer:
+    """Correct a posted transfer with one that moves the same amount back, pointing at it."""
+    if not (reason or "").strip():
+        raise LedgerError(_("Give a reason for the reversal."), code="reason_required")
+    original = (
+        Transfer.objects.select_related("debit_account", "credit_account")
+        .filter(pk=original_id)
+        .first()
+    )
+    if original is None:
+        raise LedgerError(_("There is no such transfer."), code="not_found")
+    if original.kind not in (Transfer.Kind.SINGLE, Transfer.Kind.POST):
+        raise LedgerError(
+            _("Only a completed transfer can be reversed; void a pending one instead."),
+            code="not_reversible",
+        )
+    if original.code == Transfer.Code.REVERSAL:
+        raise LedgerError(_("A reversal cannot itself be reversed."), code="not_reversible")
+    op = TransferOp(
+        transfer_id=transfer_id,
+        debit=original.credit_account,
+        credit=original.debit_account,
+        amount=original.amount,
+        code=Transfer.Code.REVERSAL,
+        reference=original.reference,
+        memo=reason.strip()[:255],
+        reverses=original,
+    )
+    return execute([op], actor=actor, on_behalf_of=on_behalf_of)[0]
+
+
+def grant(
+    *,
+    transfer_id: uuid.UUID,
+    district,
+    to: Account,
+    amount: int,
+    actor,
+    reason: str,
+    on_behalf_of=None,
+) -> Transfer:
+    """Head office issues coins from the district's grant pool to an elder or a base."""
+    from ledger.selectors import grant_pool
+
+    _check_grant(district=district, to=to, actor=actor, reason=reason)
+    return transfer(
+        transfer_id=transfer_id,
+        debit=grant_pool(district),
+        credit=to,
+        amount=amount,
+        code=Transfer.Code.GRANT,
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        memo=reason.strip()[:255],
+    )
+
+
+def _check_grant(*, district, to: Account, actor, reason: str) -> None:
+    from branches.selectors import is_head_office_for
+
+    if not is_head_office_for(actor, district):
+        raise LedgerError(
+            _("Only head-office staff of this district may grant coins."), code="forbidden"
+        )
+    if not (reason or "").strip():
+        raise LedgerError(_("Give a reason for the grant."), code="reason_required")
+    if to.kind not in (Account.Kind.MEMBER, Account.Kind.BASE):
+        raise LedgerError(_("Coins can be granted to members and bases only."), code="bad_target")
+
+
+def execute(operations: list[Operation], *, actor, on_behalf_of=None) -> list[Transfer]:
+    """Apply several operations together or not at all; returns their transfers in order."""
+    if not operations:
+        return []
+    try:
+        with transaction.atomic():
+            return _execute(list(operations), actor=actor, on_behalf_of=on_behalf_of)
+    except IntegrityError as exc:
+        raise LedgerError(
+            _("The books refused this change (a limit or rule of the ledger): %(detail)s")
+            % {"detail": _constraint_name(exc)},
+            code="refused",
+        ) from exc
+    except OperationalError as exc:
+        raise LedgerError(
+            _("The coin accounts are busy right now. Please try again in a moment."),
+            code="busy",
+        ) from exc
+
+
+# --- the engine -----------------------------------------------------------------------------
+
+
+def _constraint_name(exc: DatabaseError) -> str:
+    diag = getattr(getattr(exc, "__cause__", None), "diag", None)
+    return getattr(diag, "constraint_name", None) or str(exc).splitlines()[0]
+
+
+def _lock_accounts(ids: set[int]) -> dict[int, Account]:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [str(LOCK_TIMEOUT_MS)])
+    locked = {
+        a.pk: a for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    }
+    if len(locked) != len(ids):
+        raise LedgerError(_("A coin account does not exist."), code="no_account")
+    return locked
+
+
+def _execute(operations: list[Operation], *, actor, on_behalf_of) -> list[Transfer]:
+    pending_ids = {op.pending_id for op in operations if not isinstance(op, TransferOp)}
+    known = {t.pk: t for t in Transfer.objects.filter(pk__in=pending_ids)}
+    account_ids: set[int] = set()
+    for op in operations:
+        if isinstance(op, TransferOp):
+            if op.debit.pk is None or op.credit.pk is None:
+                raise LedgerError(_("A coin account does not exist."), code="no_account")
+            account_ids |= {op.debit.pk, op.credit.pk}
+        elif op.pending_id in known:
+            account_ids |= {
+                known[op.pending_id].debit_account_id,
+                known[op.pending_id].credit_account_id,
+            }
+    accounts = _lock_accounts(account_ids)
+    # Read after locking: a concurrent retry of the same id has committed or not by now.
+    existing = {
+        t.pk: t for t in Transfer.objects.filter(pk__in=[op.transfer_id for op in operations])
+    }
+    resolved = set(
+        Transfer.objects.filter(pending_id__in=pending_ids).values_list("pending_id", flat=True)
+    )
+    engine = _Engine(accounts=accounts, known=known, resolved=resolved)
+    results: list[Transfer] = []
+    for op in operations:
+        if op.transfer_id in existing:
+            first = existing[op.transfer_id]
+            _check_same_content(first, op, known)
+            results.append(first)
+            continue
+        if op.transfer_id in engine.created_ids:
+            raise LedgerError(_("The same transfer id is used twice."), code="duplicate_id")
+        results.append(engine.apply(op, actor=actor, on_behalf_of=on_behalf_of))
+    engine.flush()
+    return results
+
+
+class _Engine:
+    """Applies operations to locked accounts in memory, then writes them once."""
+
+    def __init__(self, *, accounts, known, resolved) -> None:
+        self.accounts: dict[int, Account] = accounts
+        self.known: dict[uuid.UUID, Transfer] = known
+        self.resolved: set[uuid.UUID] = resolved
+        self.created: list[Transfer] = []
+        self.created_ids: set[uuid.UUID] = set()
+        self.dirty: set[int] = set()
+        self.reversed: set[uuid.UUID] = set()
+
+    def apply(self, op: Operation, *, actor, on_behalf_of) -> Transfer:
+        new = self._transfer(op) if isinstance(op, TransferOp) else self._resolve(op)
+        new.actor = actor if getattr(actor, "pk", None) else None
+        new.on_behalf_of = on_behalf_of if getattr(on_behalf_of, "pk", None) else None
+        self.created.append(new)
+        self.created_ids.add(new.pk)
+        self.known[new.pk] = new
+        return new
+
+    def flush(self) -> None:
+        Transfer.objects.bulk_create(self.created)
+        for pk in sorted(self.dirty):
+            a = self.accounts[pk]
+            Account.objects.filter(pk=pk).update(
+                posted_debits=a.posted_debits,
+                posted_credits=a.posted_credits,
+                pending_debits=a.pending_debits,
+                pending_credits=a.pending_credits,
+            )
+
+    def _transfer(self, op: TransferOp) -> Transfer:
+        amount = op.amount
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+            raise LedgerError(
+                _("The amount must be a positive whole number of minutes."), code="bad_amount"
+            )
+        if op.code not in Transfer.Code.values:
+            raise LedgerError(_("Unknown transfer code."), code="bad_code")
+        debit, credit = self.accounts[op.debit.pk], self.accounts[op.credit.pk]
+        if debit.pk == credit.pk:
+            raise LedgerError(_("An account cannot pay itself."), code="same_account")
+        if op.reverses is not None:
+            if op.reverses.pk in self.reversed or op.reverses.reversals.exists():
+                raise LedgerError(
+                    _("This transfer has already been reversed."), code="already_reversed"
+                )
+            self.reversed.add(op.reverses.pk)
+        if not debit.is_overdraft_exempt and debit.available < amount:
+            raise LedgerError(
+                _("Not enough time coins: %(available)s available, %(amount)s needed.")
+                % {"available": hours(debit.available), "amount": hours(amount)},
+                code="insufficient",
+            )
+        if credit.max_balance is not None and (
+            credit.balance + credit.pending_credits + amount > credit.max_balance
+        ):
+            raise LedgerError(
+                _("This would take %(owner)s over the balance cap of %(cap)s.")
+                % {"owner": _owner(credit), "cap": hours(credit.max_balance)},
+                code="balance_cap",
+            )
+        if op.code == Transfer.Code.SERVICE and op.service_date and credit.user_id:
+            _charge_daily(
+                user_id=credit.user_id, service_date=op.service_date, minutes=amount, owner=credit
+            )
+        if op.pending:
+            debit.pending_debits += amount
+            credit.pending_credits += amount
+        else:
+            debit.posted_debits += amount
+            credit.posted_credits += amount
+        self.dirty |= {debit.pk, credit.pk}
+        return Transfer(
+            id=op.transfer_id,
+            debit_account=debit,
+            credit_account=credit,
+            amount=amount,
+            kind=Transfer.Kind.PENDING if op.pending else Transfer.Kind.SINGLE,
+            code=op.code,
+            service_date=op.service_date,
+            reference=op.reference,
+            memo=op.memo,
+            reverses=op.reverses,
+        )
+
+    def _resolve(self, op: PostOp | VoidOp) -> Transfer:
+        pending = self.known.get(op.pending_id)
+        if pending is None or pending.kind != Transfer.Kind.PENDING:
+            raise LedgerError(_("There is no such pending transfer."), code="not_found")
+        if pending.pk in self.resolved:
+            raise LedgerError(
+                _("This reservation has already been posted or voided."), code="already_resolved"
+            )
+        posting = isinstance(op, PostOp)
+        amount = pending.amount
+        if posting and op.amount is not None:
+            amount = op.amount
+            if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+                raise LedgerError(
+                    _("The amount must be a positive whole number of minutes."), code="bad_amount"
+                )
+            if amount > pending.amount:
+                raise LedgerError(_("Cannot post more than was reserved."), code="over_post")
+        debit = self.accounts[pending.debit_account_id]
+        credit = self.accounts[pending.credit_account_id]
+        debit.pending_debits -= pending.amount
+        credit.pending_credits -= pending.amount
+        if posting:
+            debit.posted_debits += amount
+            credit.posted_credits += amount
+        released = pending.amount - amount if posting else pending.amount
+        if (
+            released
+            and pending.code == Transfer.Code.SERVICE
+            and pending.service_date
+            and credit.user_id
+        ):
+            DailyCredit.objects.filter(
+                user_id=credit.user_id, service_date=pending.service_date
+            ).update(minutes=F("minutes") - released)
+        self.resolved.add(pending.pk)
+        self.dirty |= {debit.pk, credit.pk}
+        return Transfer(
+            id=op.transfer_id,
+            debit_account=debit,
+            credit_account=credit,
+            amount=amount,
+            kind=Transfer.Kind.POST if posting else Transfer.Kind.VOID,
+            pending=pending,
+            code=pending.code,
+            service_date=pending.service_date,
+            reference=pending.reference,
+            memo=op.memo,
+        )
+
+
+def _charge_daily(*, user_id: int, service_date: date, minutes: int, owner: Account) -> None:
+    counter = (
+        DailyCredit.objects.select_for_update()
+        .filter(user_id=user_id, service_date=service_date)
+        .first()
+    )
+    if counter is None:
+        counter = DailyCredit.objects.create(
+            user_id=user_id,
+            service_date=service_date,
+            minutes=0,
+            limit=get_policy().daily_credit_cap_minutes,
+        )
+    if counter.limit is not None and counter.minutes + minutes > counter.limit:
+        raise LedgerError(
+            _("%(owner)s has reached the daily cap of %(cap)s for %(date)s.")
+            % {"owner": _owner(owner), "cap": hours(counter.limit), "date": service_date},
+            code="daily_cap",
+        )
+    DailyCredit.objects.filter(pk=counter.pk).update(minutes=F("minutes") + minutes)
+
+
+def _check_same_content(first: Transfer, op: Operation, known: dict) -> None:
+    if isinstance(op, TransferOp):
+        same = (
+            first.kind == (Transfer.Kind.PENDING if op.pending else Transfer.Kind.SINGLE)
+            and first.debit_account_id == op.debit.pk
+            and first.credit_account_id == op.credit.pk
+            and first.amount == op.amount
+            and first.code == op.code
+            and first.service_date == op.service_date
+            and first.reference == op.reference
+        )
+    else:
+        kind = Transfer.Kind.POST if isinstance(op, PostOp) else Transfer.Kind.VOID
+        same = first.kind == kind and first.pending_id == op.pending_id
+        if same and isinstance(op, PostOp) and op.amount is not None:
+            same = first.amount == op.amount
+    if not same:
+        raise LedgerError(
+            _("This transfer id was already used for a different transfer."),
+            code="id_reused",
+        )
+
+
+def _owner(account: Account) -> str:
+    if account.kind == Account.Kind.MEMBER:
+        return str(account.user)
+    if account.kind == Account.Kind.BASE:
+        return str(account.base)
+    return account.get_system_role_display()
+
+
+def hours(minutes: int | None) -> str:
+    """Minutes as hours for people: ``750`` → ``12.5 小时`` (``12.5 hours`` in English)."""
+    if minutes is None:
+        return ""
+    value = f"{minutes / MINUTES_PER_HOUR:.2f}".rstrip("0").rstrip(".")
+    return _("%(hours)s hours") % {"hours": value}

@@ -1,0 +1,63 @@
+"""Ledger fixtures: plain users and a district, so the books can be tested on their own."""
+
+import itertools
+
+import pytest
+
+from accounts.models import User
+from branches.models import Branch
+from ledger import selectors
+
+_seq = itertools.count()
+
+
+def make_user(name: str = "") -> User:
+    n = next(_seq)
+    return User.objects.create(username=f"ledger-user-{n}", full_name=name or f"用户{n}")
+
+
+@pytest.fixture
+def new_user():
+    return make_user
+
+
+@pytest.fixture
+def coin_district(db):
+    city, _ = Branch.objects.get_or_create(
+        code="ledger-city", defaults={"name": "测试市", "kind": Branch.Kind.CITY}
+    )
+    district, _ = Branch.objects.get_or_create(
+        code="ledger-district",
+        defaults={"name": "测试区", "kind": Branch.Kind.DISTRICT, "parent": city},
+    )
+    return district
+
+
+@pytest.fixture
+def pool(coin_district):
+    return selectors.grant_pool(coin_district)
+
+
+@pytest.fixture
+def escrow(coin_district):
+    return selectors.escrow_account(coin_district)
+
+
+@pytest.fixture
+def alice(db):
+    return make_user("阿丽")
+
+
+@pytest.fixture
+def bob(db):
+    return make_user("阿波")
+
+
+@pytest.fixture
+def alice_account(alice):
+    return selectors.member_account(alice)
+
+
+@pytest.fixture
+def bob_account(bob):
+    return selectors.member_account(bob)
