@@ -1,0 +1,122 @@
+"""Many writers at once, on real PostgreSQL row locks."""
+
+import threading
+import uuid
+from datetime import date
+
+import pytest
+from django.db import connections
+
+from ledger import services
+from ledger.models import Account, DailyCredit
+from ledger.services import LedgerError
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_threads(count, work):
+    """Start ``count`` threads at once on ``work(i)``; return their outcomes."""
+    outcomes = [None] * count
+    barrier = threading.Barrier(count)
+
+    def runner(i):
+        try:
+            barrier.wait(timeout=30)
+            outcomes[i] = work(i)
+        except LedgerError as exc:
+            outcomes[i] = exc
+        except Exception as exc:  # any other error is a failure the test reports
+            outcomes[i] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+    return outcomes
+
+
+def test_it_credits_exactly_the_daily_cap_to_twenty_concurrent_services(escrow, bob_account):
+    day = date(2026, 11, 23)
+
+    def credit(i):
+        return services.transfer(
+            transfer_id=uuid.uuid4(),
+            debit=escrow,
+            credit=bob_account,
+            amount=30,
+            code="service",
+            service_date=day,
+            actor=None,
+        )
+
+    outcomes = run_threads(20, credit)
+    errors = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(outcomes) - len(errors) == 4
+    assert {e.code for e in errors} == {"daily_cap"}, errors
+    assert DailyCredit.objects.get(user=bob_account.user, service_date=day).minutes == 120
+    assert Account.objects.get(pk=bob_account.pk).balance == 120
+
+
+def test_it_never_lets_concurrent_credits_pass_the_balance_cap(pool, alice_account):
+    cap = alice_account.max_balance
+    services.transfer(
+        transfer_id=uuid.uuid4(),
+        debit=pool,
+        credit=alice_account,
+        amount=cap - 60,
+        code="grant",
+        actor=None,
+    )
+
+    def push(i):
+        return services.transfer(
+            transfer_id=uuid.uuid4(),
+            debit=pool,
+            credit=alice_account,
+            amount=25,
+            code="grant",
+            actor=None,
+        )
+
+    outcomes = run_threads(10, push)
+    errors = [o for o in outcomes if isinstance(o, Exception)]
+    assert {e.code for e in errors} == {"balance_cap"}, errors
+    assert len(outcomes) - len(errors) == 2
+    account = Account.objects.get(pk=alice_account.pk)
+    assert account.balance == cap - 60 + 50 <= cap
+
+
+def test_it_does_not_deadlock_with_opposite_transfers(pool, alice_account, bob_account):
+    for account in (alice_account, bob_account):
+        services.transfer(
+            transfer_id=uuid.uuid4(),
+            debit=pool,
+            credit=account,
+            amount=1000,
+            code="grant",
+            actor=None,
+        )
+    rounds = 500
+
+    def shuttle(i):
+        debit, credit = (alice_account, bob_account) if i == 0 else (bob_account, alice_account)
+        for _ in range(rounds):
+            services.transfer(
+                transfer_id=uuid.uuid4(),
+                debit=debit,
+                credit=credit,
+                amount=1,
+                code="gift",
+                actor=None,
+            )
+        return rounds
+
+    assert run_threads(2, shuttle) == [rounds, rounds]
+    alice_now = Account.objects.get(pk=alice_account.pk)
+    bob_now = Account.objects.get(pk=bob_account.pk)
+    assert alice_now.balance == bob_now.balance == 1000
+    assert alice_now.posted_debits == alice_now.posted_credits - 1000 == rounds
