@@ -7,6 +7,7 @@ eagerly. Set DATABASE_URL and REDIS_URL for PostgreSQL and Redis.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django_guid.integrations import CeleryIntegration
 
@@ -198,6 +199,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic work; the apps' entries are added here as they arrive. Times are Asia/Shanghai.
 CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE["ledger-audit-nightly"] = {
+    "task": "ledger.tasks.audit_ledger",
+    "schedule": crontab(hour=2, minute=0),
+}
 
 # django-allauth: phone number + password. Apps' adapters complete the phone flow.
 ACCOUNT_LOGIN_METHODS = {"phone"}
