@@ -114,6 +114,15 @@ class Account(models.Model):
         return f"{self.get_system_role_display()} · {self.district}"
 
     @property
+    def owner_name(self) -> str:
+        """Who holds the account, as shown on a statement."""
+        if self.kind == self.Kind.MEMBER:
+            return str(self.user)
+        if self.kind == self.Kind.BASE:
+            return str(self.base)
+        return str(self.get_system_role_display())
+
+    @property
     def balance(self) -> int:
         return self.posted_credits - self.posted_debits
 

@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from branches.models import Branch, ServiceBase
-from ledger.models import Account, Transfer
+from ledger.models import Account, AuditRun, Transfer
 from timebank.policy import get_policy
 
 
@@ -80,3 +80,34 @@ def statement_for(account: Account) -> QuerySet[Transfer]:
 def open_pending_for(account: Account) -> QuerySet[Transfer]:
     """Pending transfers touching the account that are not yet posted or voided."""
     return transfers_of(account).filter(kind=Transfer.Kind.PENDING, resolutions__isnull=True)
+
+
+def find_member_account(user) -> Account | None:
+    """The member's account if they have one (pages never create accounts on a GET)."""
+    if user is None or not user.is_authenticated:
+        return None
+    return Account.objects.filter(kind=Account.Kind.MEMBER, user=user).first()
+
+
+def failed_audits_for(user) -> QuerySet[AuditRun]:
+    """Failed audits nobody has acknowledged yet; only head office (or superusers) see them."""
+    from branches.selectors import staff_roles
+
+    if user is None or not user.is_authenticated:
+        return AuditRun.objects.none()
+    if not (user.is_superuser or staff_roles(user).filter(role="head_office").exists()):
+        return AuditRun.objects.none()
+    return AuditRun.objects.filter(ok=False, acknowledged_at__isnull=True).order_by("-started_at")
+
+
+def may_manage_books(user, district: Branch | None = None) -> bool:
+    """Head-office staff (of ``district`` when given) and superusers grant, reverse, audit."""
+    from branches.selectors import is_head_office_for, staff_roles
+
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    if district is not None:
+        return is_head_office_for(user, district)
+    return staff_roles(user).filter(role="head_office").exists()

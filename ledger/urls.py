@@ -1,2 +1,8 @@
+from django.urls import path
+
+from ledger import views
+
 app_name = "ledger"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.my_coins, name="my_coins"),
+]
