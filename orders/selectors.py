@@ -87,29 +87,66 @@ def may_evaluate(user, req: ServiceRequest) -> bool:
 # --- Lists --------------------------------------------------------------------------------
 
 
-def requests_visible_to(user) -> QuerySet[ServiceRequest]:
-    """Needs a user may open: staff by scope, posters, recipients and their family."""
-    qs = _requests()
-    if _anonymous(user):
-        return qs.none()
-    if user.is_superuser:
-        return qs
+def _staff_scope(user) -> Q:
     roles = StaffRole.objects.filter(user=user)
     district_ids = roles.filter(role__in=DISTRICT_ROLES).values("branch_id")
     street_ids = roles.filter(
         role__in=[StaffRole.Role.STREET_STAFF, StaffRole.Role.ADVISOR]
     ).values("branch_id")
     base_ids = roles.filter(role=StaffRole.Role.BASE_STAFF).values("base_id")
-    return qs.filter(
+    return (
         Q(street__parent_id__in=district_ids)
         | Q(street_id__in=street_ids)
         | Q(base_id__in=base_ids)
+    )
+
+
+def requests_in_staff_scope(user) -> QuerySet[ServiceRequest]:
+    """Needs of the streets, districts and bases where the user works (admin lists)."""
+    qs = _requests()
+    if _anonymous(user):
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    return qs.filter(_staff_scope(user))
+
+
+def requests_visible_to(user) -> QuerySet[ServiceRequest]:
+    """Needs a user may open: staff by scope, posters, recipients and their family, the
+    volunteers on them, and any published need."""
+    qs = _requests()
+    if _anonymous(user):
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    return qs.filter(
+        _staff_scope(user)
         | Q(posted_by=user)
         | Q(recipient=user)
         | Q(recipient__in=confirmed_relatives(user))
         | Q(status=Status.PUBLISHED)
-        | Q(assignments__volunteer=user)
-    ).distinct()
+        | Q(pk__in=Assignment.objects.filter(volunteer=user).values("request_id"))
+    )
+
+
+def requests_posted_for(user) -> QuerySet[ServiceRequest]:
+    """Open needs on the poster's side: posted by the user, their base's, their street's home
+    services (advisors)."""
+    if _anonymous(user):
+        return ServiceRequest.objects.none()
+    roles = StaffRole.objects.filter(user=user)
+    base_ids = roles.filter(role=StaffRole.Role.BASE_STAFF).values("base_id")
+    advisor_streets = roles.filter(role=StaffRole.Role.ADVISOR).values("branch_id")
+    return (
+        _requests()
+        .filter(
+            Q(posted_by=user)
+            | Q(base_id__in=base_ids)
+            | Q(mode=Mode.HOME, street_id__in=advisor_streets)
+        )
+        .exclude(status__in=ServiceRequest.CLOSED)
+        .order_by("starts_at", "pk")
+    )
 
 
 def street_queue(user) -> QuerySet[ServiceRequest]:

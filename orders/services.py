@@ -294,7 +294,7 @@ def approve_by_head_office(*, service_request: ServiceRequest, actor: User) -> S
     except ledger.LedgerError as exc:
         raise OrderError(
             _("The payer cannot cover %(hours)s hours for this need: %(reason)s")
-            % {"hours": _hours(req.duration_minutes * req.places), "reason": exc}
+            % {"hours": hours_text(req.duration_minutes * req.places), "reason": exc}
         ) from exc
     req.status, req.published_by, req.published_at = Status.PUBLISHED, actor, timezone.now()
     req.checkin_code = new_checkin_code()
@@ -303,7 +303,7 @@ def approve_by_head_office(*, service_request: ServiceRequest, actor: User) -> S
     return req
 
 
-def _hours(minutes: int) -> str:
+def hours_text(minutes: int) -> str:
     hours = minutes / 60
     return str(int(hours)) if hours == int(hours) else f"{hours:.1f}"
 
@@ -586,7 +586,7 @@ def complete_assignment(*, assignment: Assignment, actor: User, minutes: int) ->
     if minutes > req.duration_minutes:
         raise OrderError(
             _("At most the agreed %(hours)s hours can be confirmed.")
-            % {"hours": _hours(req.duration_minutes)}
+            % {"hours": hours_text(req.duration_minutes)}
         )
     on_behalf_of = req.recipient if role in ("staff", "family") else None
     ops = [

@@ -203,6 +203,19 @@ CELERY_BEAT_SCHEDULE["ledger-audit-nightly"] = {
     "task": "ledger.tasks.audit_ledger",
     "schedule": crontab(hour=2, minute=0),
 }
+# Orders: each job re-checks under lock, so running one twice changes nothing.
+CELERY_BEAT_SCHEDULE["orders-expire-requests"] = {
+    "task": "orders.tasks.expire_requests",
+    "schedule": crontab(minute="*/5"),
+}
+CELERY_BEAT_SCHEDULE["orders-mark-no-shows"] = {
+    "task": "orders.tasks.mark_no_shows",
+    "schedule": crontab(minute="*/10"),
+}
+CELERY_BEAT_SCHEDULE["orders-flag-missing-sign-outs"] = {
+    "task": "orders.tasks.flag_missing_sign_outs",
+    "schedule": crontab(minute="*/15"),
+}
 
 # django-allauth: phone number + password. Apps' adapters complete the phone flow.
 ACCOUNT_LOGIN_METHODS = {"phone"}

@@ -477,3 +477,25 @@ def test_it_flags_a_missing_sign_out_once(soon_confirmed, volunteer):
     assert services.flag_missing_sign_outs() == 1
     assert services.flag_missing_sign_outs() == 0
     assert fresh(a).missing_sign_out_at is not None
+
+
+def test_it_schedules_the_three_jobs_and_they_run_twice_harmlessly(make_need, settings):
+    from orders import tasks
+
+    tasks_scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {
+        "orders.tasks.expire_requests",
+        "orders.tasks.mark_no_shows",
+        "orders.tasks.flag_missing_sign_outs",
+    } <= tasks_scheduled
+    move_to_past(make_need(), hours=2)
+    assert [tasks.expire_requests(), tasks.mark_no_shows(), tasks.flag_missing_sign_outs()] == [
+        1,
+        0,
+        0,
+    ]
+    assert [tasks.expire_requests(), tasks.mark_no_shows(), tasks.flag_missing_sign_outs()] == [
+        0,
+        0,
+        0,
+    ]

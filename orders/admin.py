@@ -1,0 +1,183 @@
+"""Staff pages: the two approval queues (后台订单审核列表), needs, categories.
+
+Every change goes through ``orders.services``; the admin only lists and calls them.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
+
+from orders import selectors, services
+from orders.models import (
+    Assignment,
+    HeadOfficeQueueRequest,
+    ServiceCategory,
+    ServiceRequest,
+    StreetQueueRequest,
+)
+
+
+@admin.register(ServiceCategory)
+class ServiceCategoryAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "name_en", "mode", "is_housekeeping", "active", "sort_order")
+    list_editable = ("active", "sort_order")
+    list_filter = ("mode", "is_housekeeping", "active")
+    search_fields = ("name", "name_en", "code")
+
+
+class AssignmentInline(admin.TabularInline):
+    model = Assignment
+    extra = 0
+    can_delete = False
+    fields = ("volunteer", "status", "signed_in_at", "signed_out_at", "confirmed_minutes")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+REQUEST_FIELDS = (
+    "title",
+    "category",
+    "mode",
+    "street",
+    "base",
+    "address",
+    "starts_at",
+    "duration_minutes",
+    "places",
+    "filled",
+    "recipient",
+    "recipient_name",
+    "payer_kind",
+    "description",
+    "requirements",
+    "posted_by",
+    "status",
+    "rejection_reason",
+)
+
+
+class ReadOnlyRequestAdmin(SimpleHistoryAdmin):
+    """Needs are changed only by the services: these pages list and act, never edit."""
+
+    list_display = (
+        "title",
+        "category",
+        "street",
+        "base",
+        "starts_at",
+        "hours",
+        "places",
+        "payer_kind",
+        "status",
+    )
+    list_select_related = ("category", "street", "base")
+    list_filter = ("status", "mode", "category")
+    search_fields = ("title", "address", "recipient_name")
+    date_hierarchy = "starts_at"
+    fields = REQUEST_FIELDS
+    readonly_fields = REQUEST_FIELDS
+    inlines = [AssignmentInline]
+
+    @admin.display(description=_("hours"))
+    def hours(self, obj: ServiceRequest) -> str:
+        return services.hours_text(obj.duration_minutes)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ServiceRequest)
+class ServiceRequestAdmin(ReadOnlyRequestAdmin):
+    def get_queryset(self, request):
+        return selectors.requests_in_staff_scope(request.user)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for rejection"), widget=forms.Textarea(attrs={"rows": 3}), max_length=500
+    )
+
+
+class QueueAdmin(ReadOnlyRequestAdmin):
+    """One approval level: approve or reject (with a reason), one by one or in bulk."""
+
+    actions = ["approve_selected", "reject_selected"]
+    approve_service = None  # set by subclasses
+    queue_selector = None
+
+    def get_queryset(self, request):
+        return type(self).queue_selector(request.user)
+
+    def _run(self, request, queryset, call) -> None:
+        done, failed = 0, []
+        for req in queryset.order_by("pk"):
+            try:
+                call(req)
+                done += 1
+            except services.OrderError as exc:
+                failed.append(f"{req.title}: {exc.message}")
+        if done:
+            self.message_user(
+                request,
+                ngettext("%(count)d need decided.", "%(count)d needs decided.", done)
+                % {"count": done},
+                messages.SUCCESS,
+            )
+        for text in failed:
+            self.message_user(request, text, messages.ERROR)
+
+    @admin.action(description=_("Approve selected needs"), permissions=["change"])
+    def approve_selected(self, request, queryset):
+        approve = type(self).approve_service
+        self._run(request, queryset, lambda req: approve(service_request=req, actor=request.user))
+
+    @admin.action(description=_("Reject selected needs (with a reason)"), permissions=["change"])
+    def reject_selected(self, request, queryset):
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            self._run(
+                request,
+                queryset,
+                lambda req: services.reject_request(
+                    service_request=req, actor=request.user, reason=reason
+                ),
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Reject needs"),
+            "form": form,
+            "queryset": queryset,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/orders/reject_needs.html", context)
+
+
+@admin.register(StreetQueueRequest)
+class StreetQueueAdmin(QueueAdmin):
+    approve_service = staticmethod(services.approve_by_street)
+    queue_selector = staticmethod(selectors.street_queue)
+
+
+@admin.register(HeadOfficeQueueRequest)
+class HeadOfficeQueueAdmin(QueueAdmin):
+    approve_service = staticmethod(services.approve_by_head_office)
+    queue_selector = staticmethod(selectors.head_office_queue)

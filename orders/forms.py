@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Member, User
+from branches.models import ServiceBase, StaffRole
+from orders.models import ServiceCategory
+from timebank.policy import get_policy
+
+
+class NeedForm(forms.Form):
+    """Post a need. Which fields show depends on who posts: base staff, advisor or elder."""
+
+    base = forms.ModelChoiceField(label=_("Service base"), queryset=ServiceBase.objects.none())
+    recipient = forms.ModelChoiceField(label=_("Elder"), queryset=User.objects.none())
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=ServiceCategory.objects.filter(active=True)
+    )
+    title = forms.CharField(label=_("Title"), max_length=80)
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    requirements = forms.CharField(
+        label=_("Requirements for the volunteer"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+    address = forms.CharField(
+        label=_("Place"), max_length=255, required=False, help_text=_("Blank: the base's address.")
+    )
+    recipient_name = forms.CharField(label=_("Resident's name"), max_length=64, required=False)
+    day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.TimeField(label=_("Start time"), widget=forms.TimeInput(attrs={"type": "time"}))
+    units = forms.IntegerField(label=_("Agreed duration (hours)"), min_value=1, max_value=24)
+    places = forms.IntegerField(label=_("Volunteers wanted"), min_value=1, max_value=100, initial=1)
+    auto_confirm = forms.BooleanField(label=_("Confirm volunteers automatically"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        bases = ServiceBase.objects.filter(
+            staff_roles__user=user, staff_roles__role=StaffRole.Role.BASE_STAFF
+        ).distinct()
+        if user.is_superuser:
+            bases = ServiceBase.objects.filter(status=ServiceBase.Status.CERTIFIED)
+        advisor_streets = StaffRole.objects.filter(user=user, role=StaffRole.Role.ADVISOR).values(
+            "branch_id"
+        )
+        elders = User.objects.filter(
+            member__role=Member.Role.ELDER,
+            member__status=Member.Status.VERIFIED,
+            member__street_id__in=advisor_streets,
+        )
+        self.poster = "base" if bases.exists() else ("advisor" if elders.exists() else "elder")
+        unit = get_policy().credit_unit_minutes
+        if unit != 60:
+            self.fields["units"].label = _("Agreed duration (units of %(n)s minutes)") % {"n": unit}
+        if self.poster == "base":
+            self.fields["base"].queryset = bases
+            del self.fields["recipient"]
+            if bases.count() == 1:
+                self.fields["base"].initial = bases.first()
+        else:
+            del self.fields["base"]
+            del self.fields["recipient_name"]
+            self.fields["address"].required = True
+            self.fields["address"].help_text = ""
+            if self.poster == "advisor":
+                self.fields["recipient"].queryset = elders
+            else:
+                del self.fields["recipient"]
+
+    def starts_at(self) -> datetime:
+        data = self.cleaned_data
+        naive = datetime.combine(data["day"], data["start"])
+        return timezone.make_aware(naive, timezone.get_current_timezone())
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        kwargs = {
+            "category": data["category"],
+            "title": data["title"],
+            "description": data["description"],
+            "requirements": data["requirements"],
+            "address": data["address"],
+            "starts_at": self.starts_at(),
+            "duration_minutes": data["units"] * get_policy().credit_unit_minutes,
+            "places": data["places"],
+            "auto_confirm": data["auto_confirm"],
+        }
+        if self.poster == "base":
+            kwargs.update(base=data["base"], recipient_name=data["recipient_name"])
+        elif self.poster == "advisor":
+            kwargs.update(recipient=data["recipient"])
+        else:
+            kwargs.update(recipient=self.user)
+        return kwargs
+
+
+class LocationFields(forms.Form):
+    """Filled by the browser when the volunteer allows it; optional everywhere."""
+
+    latitude = forms.DecimalField(
+        max_digits=9, decimal_places=6, required=False, widget=forms.HiddenInput
+    )
+    longitude = forms.DecimalField(
+        max_digits=9, decimal_places=6, required=False, widget=forms.HiddenInput
+    )
+    accuracy = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
+
+    def clean_latitude(self):
+        value = self.cleaned_data.get("latitude")
+        return value if value is None or -90 <= value <= 90 else None
+
+    def clean_longitude(self):
+        value = self.cleaned_data.get("longitude")
+        return value if value is None or -180 <= value <= 180 else None
+
+    def location(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "latitude": data.get("latitude"),
+            "longitude": data.get("longitude"),
+            "accuracy": data.get("accuracy"),
+        }
+
+
+class SignInForm(LocationFields):
+    code = forms.CharField(
+        label=_("Sign-in code"),
+        max_length=8,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "inputmode": "text"}
+        ),
+    )
+    method = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class CompleteForm(forms.Form):
+    minutes = forms.TypedChoiceField(label=_("Confirmed duration"), coerce=int)
+
+    def __init__(self, *args, agreed: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        unit = get_policy().credit_unit_minutes
+        choices = []
+        for minutes in range(agreed, 0, -unit):
+            choices.append((minutes, _("%(h)s hours") % {"h": f"{minutes / 60:g}"}))
+        self.fields["minutes"].choices = choices
+        self.fields["minutes"].initial = agreed
+
+
+class EvaluationForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("Rating"),
+        coerce=int,
+        choices=[(n, "★" * n) for n in range(5, 0, -1)],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    signature = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500)

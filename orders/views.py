@@ -1,0 +1,376 @@
+"""Phone pages for volunteers, bases, advisors, elders and families. Thin: services decide."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from branches.models import Branch
+from orders import selectors, services
+from orders.forms import (
+    CompleteForm,
+    EvaluationForm,
+    LocationFields,
+    NeedForm,
+    ReasonForm,
+    SignInForm,
+)
+from orders.models import Assignment, ServiceRequest, SignRecord
+from orders.services import OrderError
+
+AStatus = Assignment.Status
+
+
+def _request_for(user, pk: int) -> ServiceRequest:
+    return get_object_or_404(selectors.requests_visible_to(user), pk=pk)
+
+
+def _assignment(pk: int) -> Assignment:
+    return get_object_or_404(
+        Assignment.objects.select_related("request", "request__street", "request__base"), pk=pk
+    )
+
+
+@login_required
+def my_orders(request):
+    """我的订单: a volunteer's upcoming, today's and done services; what others must act on."""
+    user = request.user
+    today = timezone.localdate()
+    mine = list(selectors.assignments_of(user))
+    live = [a for a in mine if a.is_active]
+    context = {
+        "today": [a for a in live if timezone.localdate(a.request.starts_at) <= today],
+        "upcoming": [a for a in live if timezone.localdate(a.request.starts_at) > today],
+        "done": [a for a in mine if not a.is_active][:20],
+        "to_confirm": list(selectors.assignments_to_confirm(user)[:20]),
+        "posted": list(selectors.requests_posted_for(user)[:30]),
+        "may_post": NeedForm(user=user).poster != "elder" or _elder_may_post(user),
+    }
+    return render(request, "orders/my_orders.html", context)
+
+
+def _elder_may_post(user) -> bool:
+    from timebank.policy import get_policy
+
+    member = getattr(user, "member", None)
+    return "elder" in get_policy().posters and member is not None and member.role == "elder"
+
+
+@login_required
+def available(request):
+    """Published needs with open places: filter by street, category, date; nearest first."""
+    params = request.GET
+    day = None
+    if params.get("day"):
+        try:
+            day = date.fromisoformat(params["day"])
+        except ValueError:
+            day = None
+    near = None
+    try:
+        if params.get("lat") and params.get("lng"):
+            near = (float(params["lat"]), float(params["lng"]))
+    except ValueError:
+        near = None
+    problems = _provider_problems(request.user)
+    needs = selectors.published_requests(
+        street_id=_int(params.get("street")),
+        category_id=_int(params.get("category")),
+        day=day,
+        near=near,
+    )
+    context = {
+        "needs": needs,
+        "streets": Branch.objects.filter(kind=Branch.Kind.STREET).order_by("name"),
+        "categories": selectors.active_categories(),
+        "filters": params,
+        "problems": problems,
+        "can_grab": not problems,
+    }
+    return render(request, "orders/available.html", context)
+
+
+def _provider_problems(user) -> list[str]:
+    from accounts.selectors import provider_problems
+
+    return provider_problems(user)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+@login_required
+def detail(request, pk: int):
+    req = _request_for(request.user, pk)
+    user = request.user
+    assignments = list(
+        req.assignments.select_related("volunteer", "place", "evaluation").order_by("pk")
+    )
+    manage = selectors.may_manage_request(user, req)
+    context = {
+        "req": req,
+        "mine": next((a for a in assignments if a.volunteer_id == user.pk), None),
+        "manage": manage,
+        "assignments": assignments if manage or selectors.completion_role(user, req) else [],
+        "completion_role": selectors.completion_role(user, req),
+        "may_evaluate": selectors.may_evaluate(user, req),
+        "reason_form": ReasonForm(),
+    }
+    return render(request, "orders/detail.html", context)
+
+
+@login_required
+@require_POST
+def grab(request, pk: int):
+    req = get_object_or_404(ServiceRequest, pk=pk, status=ServiceRequest.Status.PUBLISHED)
+    try:
+        assignment = services.grab_place(service_request=req, volunteer=request.user)
+    except OrderError as exc:
+        if request.htmx:
+            return render(request, "orders/_grab_result.html", {"req": req, "error": exc.message})
+        messages.error(request, exc.message)
+        return redirect("orders:detail", pk=pk)
+    text = _("You have a place. The poster will confirm you.")
+    if assignment.status == AStatus.CONFIRMED:
+        text = _("You have a place, and it is confirmed.")
+    if request.htmx:
+        return render(request, "orders/_grab_result.html", {"req": req, "ok": text})
+    messages.success(request, text)
+    return redirect("orders:mine")
+
+
+@login_required
+def post_need(request):
+    form = NeedForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            req = services.post_request(actor=request.user, **form.service_kwargs())
+        except OrderError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Posted. The street branch will review it."))
+            return redirect("orders:detail", pk=req.pk)
+    return render(request, "orders/post_need.html", {"form": form})
+
+
+@login_required
+@require_POST
+def submit_need(request, pk: int):
+    req = _request_for(request.user, pk)
+    _call(
+        request,
+        services.submit_request,
+        service_request=req,
+        actor=request.user,
+        ok=_("Sent to the street branch again."),
+    )
+    return redirect("orders:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def cancel_need(request, pk: int):
+    req = _request_for(request.user, pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please give a reason for the cancellation."))
+        return redirect("orders:detail", pk=pk)
+    _call(
+        request,
+        services.cancel_request,
+        service_request=req,
+        actor=request.user,
+        reason=form.cleaned_data["reason"],
+        ok=_("The need is cancelled; all coins are freed."),
+    )
+    return redirect("orders:detail", pk=pk)
+
+
+def _call(request, fn, *, ok: str, **kwargs) -> bool:
+    try:
+        fn(**kwargs)
+    except OrderError as exc:
+        messages.error(request, exc.message)
+        return False
+    messages.success(request, ok)
+    return True
+
+
+@login_required
+def card(request, pk: int):
+    """The sign-in card: QR code and short code, for the base's screen or the elder's wall."""
+    req = _request_for(request.user, pk)
+    allowed = selectors.may_manage_request(request.user, req) or selectors.completion_role(
+        request.user, req
+    )
+    if not allowed or not req.checkin_code:
+        raise PermissionDenied
+    url = request.build_absolute_uri(reverse("orders:checkin") + f"?code={req.checkin_code}")
+    qr = segno.make(url, error="m")
+    svg = qr.svg_inline(scale=8, border=2, dark="#111", light="#fff")
+    return render(request, "orders/card.html", {"req": req, "qr_svg": svg, "url": url})
+
+
+@login_required
+def checkin(request):
+    """签到: type the short code, or arrive here by scanning the QR code (code in the URL)."""
+    initial = {"code": request.GET.get("code", ""), "method": "qr" if "code" in request.GET else ""}
+    form = SignInForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["code"]
+        assignment = selectors.assignment_for_code(request.user, code)
+        if assignment is None:
+            form.add_error("code", _("None of your services uses this code."))
+        else:
+            method = (
+                SignRecord.Method.QR
+                if form.cleaned_data["method"] == "qr"
+                else SignRecord.Method.CODE
+            )
+            try:
+                services.sign_in(
+                    assignment=assignment,
+                    actor=request.user,
+                    code=code,
+                    method=method,
+                    **form.location(),
+                )
+            except OrderError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("Signed in. Thank you for coming!"))
+                return redirect("orders:mine")
+    return render(request, "orders/checkin.html", {"form": form})
+
+
+@login_required
+@require_POST
+def sign_out(request, pk: int):
+    assignment = _assignment(pk)
+    form = LocationFields(request.POST)
+    location = form.location() if form.is_valid() else {}
+    _call(
+        request,
+        services.sign_out,
+        assignment=assignment,
+        actor=request.user,
+        ok=_("Signed out. The service now waits for confirmation."),
+        **location,
+    )
+    return redirect("orders:mine")
+
+
+@login_required
+@require_POST
+def cancel_place(request, pk: int):
+    assignment = _assignment(pk)
+    _call(
+        request,
+        services.cancel_assignment,
+        assignment=assignment,
+        actor=request.user,
+        reason=request.POST.get("reason", "")[:500],
+        ok=_("Your place is cancelled."),
+    )
+    if assignment.volunteer_id == request.user.pk:
+        return redirect("orders:mine")
+    return redirect("orders:detail", pk=assignment.request_id)
+
+
+@login_required
+@require_POST
+def confirm_place(request, pk: int):
+    assignment = _assignment(pk)
+    _call(
+        request,
+        services.confirm_assignment,
+        assignment=assignment,
+        actor=request.user,
+        ok=_("Volunteer confirmed."),
+    )
+    return redirect("orders:detail", pk=assignment.request_id)
+
+
+@login_required
+@require_POST
+def decline_place(request, pk: int):
+    assignment = _assignment(pk)
+    _call(
+        request,
+        services.decline_assignment,
+        assignment=assignment,
+        actor=request.user,
+        reason=request.POST.get("reason", "")[:500],
+        ok=_("Volunteer declined; the place is open again."),
+    )
+    return redirect("orders:detail", pk=assignment.request_id)
+
+
+@login_required
+def complete(request, pk: int):
+    """确认完成: the base, the elder, family or staff confirm the hours."""
+    assignment = _assignment(pk)
+    req = assignment.request
+    if selectors.completion_role(request.user, req) is None:
+        raise PermissionDenied
+    form = CompleteForm(request.POST or None, agreed=req.duration_minutes)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.complete_assignment(
+                assignment=assignment, actor=request.user, minutes=form.cleaned_data["minutes"]
+            )
+        except OrderError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Confirmed. The time coins have moved."))
+            return redirect("orders:detail", pk=req.pk)
+    return render(
+        request, "orders/complete.html", {"form": form, "assignment": assignment, "req": req}
+    )
+
+
+@login_required
+def rate(request, pk: int):
+    """评论、签名: rating, comment and an optional finger signature."""
+    assignment = _assignment(pk)
+    req = assignment.request
+    if not selectors.may_evaluate(request.user, req):
+        raise PermissionDenied
+    form = EvaluationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.evaluate_assignment(
+                assignment=assignment, actor=request.user, **form.cleaned_data
+            )
+        except OrderError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Thank you for your rating."))
+            return redirect("orders:detail", pk=req.pk)
+    return render(request, "orders/rate.html", {"form": form, "assignment": assignment, "req": req})
+
+
+@login_required
+def signature(request, pk: int):
+    """The stored signature image, for those who may see the service."""
+    assignment = _assignment(pk)
+    _request_for(request.user, assignment.request_id)
+    evaluation = getattr(assignment, "evaluation", None)
+    if evaluation is None or not evaluation.signature:
+        raise PermissionDenied
+    with evaluation.signature.open("rb") as fh:
+        return HttpResponse(fh.read(), content_type="image/png")
