@@ -18,10 +18,8 @@ from timebank.policy import get_policy
 def member_of(user) -> Member | None:
     if user is None or not user.is_authenticated:
         return None
-    try:
-        return user.member
-    except Member.DoesNotExist:
-        return None
+    # Read afresh: a cached ``user.member`` may predate a review in the same request.
+    return Member.objects.select_related("street").filter(user_id=user.pk).first()
 
 
 def members_visible_to(user) -> QuerySet[Member]:

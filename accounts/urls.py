@@ -1,2 +1,11 @@
+from django.urls import path
+
+from accounts import views
+
 app_name = "accounts"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.profile, name="profile"),
+    path("register/", views.register, name="register"),
+    path("relatives/", views.relatives, name="relatives"),
+    path("elders/new/", views.register_elder, name="register_elder"),
+]

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
@@ -13,7 +14,7 @@ class Branch(models.Model):
         DISTRICT = "district", _("District head office")
         STREET = "street", _("Street branch")
 
-    name = models.CharField(_("name"), max_length=64)
+    name = models.CharField(pgettext_lazy("organisation", "name"), max_length=64)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     parent = models.ForeignKey(
         "self",
@@ -58,7 +59,7 @@ class ServiceBase(models.Model):
         REJECTED = "rejected", _("Rejected")
         SUSPENDED = "suspended", _("Suspended")
 
-    name = models.CharField(_("name"), max_length=128)
+    name = models.CharField(pgettext_lazy("organisation", "name"), max_length=128)
     kind = models.CharField(_("type"), max_length=32, choices=Kind.choices)
     street = models.ForeignKey(
         Branch,

@@ -95,6 +95,20 @@ def is_official(user) -> bool:
     return _has_role(user, roles=[Role.OFFICIAL, Role.HEAD_OFFICE])
 
 
+def streets_managed_by(user) -> QuerySet[Branch]:
+    """Streets whose members and bases the user administers or reads in admin (not base staff)."""
+    if _anonymous(user):
+        return Branch.objects.none()
+    if user.is_superuser:
+        return Branch.objects.filter(kind=Branch.Kind.STREET)
+    roles = StaffRole.objects.filter(user=user)
+    district_ids = roles.filter(role__in=DISTRICT_ROLES).values("branch_id")
+    street_ids = roles.filter(role__in=STREET_ROLES).values("branch_id")
+    return Branch.objects.filter(
+        Q(parent_id__in=district_ids) | Q(pk__in=street_ids), kind=Branch.Kind.STREET
+    )
+
+
 def is_staff_member(user) -> bool:
     """Any organisational role at all (or superuser)."""
     return _has_role(user, roles=list(Role.values))

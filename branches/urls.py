@@ -1,2 +1,9 @@
+from django.urls import path
+
+from branches import views
+
 app_name = "branches"
-urlpatterns: list = []
+urlpatterns = [
+    path("bases/", views.bases, name="bases"),
+    path("bases/apply/", views.apply_for_base, name="apply_for_base"),
+]

@@ -1,0 +1,114 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Member, Relative
+from accounts.uploads import validate_document_image
+from branches.models import Branch
+
+
+def _document_field(label):
+    return forms.ImageField(
+        label=label,
+        required=False,
+        help_text=_("A photo, JPEG or PNG, at most 5 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+
+
+class DocumentMixin:
+    def _clean_document(self, name):
+        upload = self.cleaned_data.get(name)
+        if upload:
+            validate_document_image(upload)
+        return upload
+
+
+class RegistrationForm(DocumentMixin, forms.Form):
+    role = forms.ChoiceField(
+        label=_("I take part as"), choices=Member.Role.choices, widget=forms.RadioSelect
+    )
+    full_name = forms.CharField(label=_("Real name"), max_length=64)
+    id_number = forms.CharField(
+        label=_("Resident ID number"),
+        max_length=18,
+        min_length=18,
+        help_text=_("18 characters; it is stored encrypted and only shown masked."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+    street = forms.ModelChoiceField(
+        label=_("Street of residence"),
+        queryset=Branch.objects.filter(kind=Branch.Kind.STREET).order_by("name"),
+        empty_label=_("Please choose"),
+    )
+    emergency_contact_name = forms.CharField(
+        label=_("Emergency contact"), max_length=64, required=False
+    )
+    emergency_contact_phone = forms.CharField(
+        label=_("Emergency contact phone"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}),
+    )
+    assessment_level = forms.IntegerField(
+        label=_("Care-needs assessment level (elders)"),
+        required=False,
+        min_value=0,
+        max_value=6,
+    )
+    guardian_name = forms.CharField(
+        label=_("Guardian (volunteers under 18)"), max_length=64, required=False
+    )
+    guardian_phone = forms.CharField(
+        label=_("Guardian phone"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}),
+    )
+    id_document_front = _document_field(_("ID card, front"))
+    id_document_back = _document_field(_("ID card, back"))
+
+    def clean_id_document_front(self):
+        return self._clean_document("id_document_front")
+
+    def clean_id_document_back(self):
+        return self._clean_document("id_document_back")
+
+
+class ElderOnBehalfForm(RegistrationForm):
+    phone = forms.CharField(
+        label=_("Mobile phone (optional)"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}),
+    )
+
+    def __init__(self, *args, streets=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("role", "guardian_name", "guardian_phone"):
+            del self.fields[name]
+        if streets is not None:
+            self.fields["street"].queryset = streets
+
+
+class RelativeForm(DocumentMixin, forms.Form):
+    relative_phone = forms.CharField(
+        label=_("Your relative's mobile phone"),
+        max_length=20,
+        help_text=_("They must already be registered with this number."),
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}),
+    )
+    relation = forms.ChoiceField(
+        label=_("They are your"), choices=Relative.Relation.choices, widget=forms.RadioSelect
+    )
+    proof = _document_field(_("Proof (household register page or similar)"))
+
+    def clean_proof(self):
+        upload = self.cleaned_data.get("proof")
+        if not upload:
+            raise ValidationError(_("Please upload a proof document."), code="required")
+        return self._clean_document("proof")
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))

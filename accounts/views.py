@@ -1,0 +1,147 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts import services
+from accounts.forms import ElderOnBehalfForm, RegistrationForm, RelativeForm
+from accounts.models import Member, Relative
+from accounts.selectors import member_of, provider_problems
+from branches.models import Branch, StaffRole
+from branches.selectors import staff_roles
+
+
+def _form_error(form, exc: services.AccountsError) -> None:
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+def _missing_steps(member: Member | None, user) -> list[str]:
+    if member is None:
+        return [_("Register with your real name.")]
+    if member.role == Member.Role.VOLUNTEER:
+        return provider_problems(user)
+    if member.status == Member.Status.APPLIED:
+        return [_("Your real-name registration has not been approved yet.")]
+    return []
+
+
+@login_required
+def profile(request):
+    member = member_of(request.user)
+    relatives = Relative.objects.filter(member=member).select_related("relative") if member else []
+    can_register_elders = (
+        staff_roles(request.user)
+        .filter(role__in=(StaffRole.Role.ADVISOR, StaffRole.Role.STREET_STAFF))
+        .exists()
+    )
+    context = {
+        "member": member,
+        "missing": _missing_steps(member, request.user),
+        "trainings": member.trainings.all() if member else [],
+        "insurances": member.insurances.all() if member else [],
+        "relatives": relatives,
+        "can_register_elders": can_register_elders,
+    }
+    return render(request, "accounts/profile.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def register(request):
+    if member_of(request.user) is not None:
+        messages.info(request, _("You have already registered."))
+        return redirect("accounts:profile")
+    form = RegistrationForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.register_member(
+                user=request.user,
+                role=data["role"],
+                street=data["street"],
+                full_name=data["full_name"],
+                id_number=data["id_number"],
+                emergency_contact_name=data["emergency_contact_name"],
+                emergency_contact_phone=data["emergency_contact_phone"],
+                assessment_level=data["assessment_level"],
+                guardian_name=data["guardian_name"],
+                guardian_phone=data["guardian_phone"],
+                id_document_front=data["id_document_front"],
+                id_document_back=data["id_document_back"],
+            )
+        except services.AccountsError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(
+                request, _("Thank you. Your street branch will review your registration.")
+            )
+            return redirect("accounts:profile")
+    return render(request, "accounts/register.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def register_elder(request):
+    streets = [
+        role.branch
+        for role in staff_roles(request.user).filter(
+            role__in=(StaffRole.Role.ADVISOR, StaffRole.Role.STREET_STAFF)
+        )
+    ]
+    if not streets:
+        raise PermissionDenied
+    street_qs = Branch.objects.filter(pk__in=[s.pk for s in streets])
+    form = ElderOnBehalfForm(request.POST or None, request.FILES or None, streets=street_qs)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            member = services.register_elder_on_behalf(
+                actor=request.user,
+                street=data["street"],
+                full_name=data["full_name"],
+                id_number=data["id_number"],
+                assessment_level=data["assessment_level"],
+                phone=data["phone"],
+                emergency_contact_name=data["emergency_contact_name"],
+                emergency_contact_phone=data["emergency_contact_phone"],
+                id_document_front=data["id_document_front"],
+                id_document_back=data["id_document_back"],
+            )
+        except services.AccountsError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("%(name)s is registered and waits for review.") % {"name": member.user},
+            )
+            return redirect("accounts:register_elder")
+    return render(request, "accounts/register_elder.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def relatives(request):
+    member = member_of(request.user)
+    if member is None:
+        return redirect("accounts:register")
+    form = RelativeForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.link_relative(
+                member=member,
+                relative_phone=data["relative_phone"],
+                relation=data["relation"],
+                proof=data["proof"],
+                actor=request.user,
+            )
+        except services.AccountsError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Your street branch will confirm this relative."))
+            return redirect("accounts:relatives")
+    links = Relative.objects.filter(member=member).select_related("relative")
+    return render(request, "accounts/relatives.html", {"form": form, "links": links})

@@ -1,0 +1,159 @@
+from django.contrib import admin
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from branches import services
+from branches.adminutils import ScopedAdmin, reason_action, run_for_each
+from branches.models import Branch, ServiceBase, StaffRole
+from branches.selectors import branches_visible_to, streets_managed_by
+
+
+@admin.register(Branch)
+class BranchAdmin(ScopedAdmin):
+    list_display = ("name", "kind", "parent", "code")
+    list_filter = ("kind",)
+    list_select_related = ("parent",)
+    search_fields = ("name", "code")
+
+    def scope(self, request, queryset):
+        return queryset.filter(pk__in=branches_visible_to(request.user).values("pk"))
+
+
+@admin.register(ServiceBase)
+class ServiceBaseAdmin(ScopedAdmin):
+    list_display = ("name", "kind", "street", "status", "licence_number", "contact_name")
+    list_filter = ("status", "kind", "street")
+    list_select_related = ("street",)
+    search_fields = ("name", "licence_number", "contact_name")
+    readonly_fields = ("status", "status_reason", "certified_at", "applied_by", "created_at")
+    fields = (
+        "name",
+        "kind",
+        "street",
+        "address",
+        "licence_number",
+        "contact_name",
+        "contact_phone",
+        "document",
+        "latitude",
+        "longitude",
+        *readonly_fields,
+    )
+    actions = ("street_approve", "certify", "reject", "suspend", "reinstate")
+
+    def scope(self, request, queryset):
+        return queryset.filter(street__in=streets_managed_by(request.user))
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields.append("street")
+        return fields
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser  # institutions apply at /org/bases/apply/
+
+    def _each(self, request, queryset, apply, done_message):
+        run_for_each(
+            self,
+            request,
+            queryset,
+            apply,
+            error_class=services.OrganisationError,
+            done_message=done_message,
+        )
+
+    @admin.action(description=gettext_lazy("Approve (street branch)"), permissions=["change"])
+    def street_approve(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda b: services.review_base(base=b, approve=True, actor=request.user),
+            _("%(count)s base(s) approved by the street branch."),
+        )
+
+    @admin.action(description=gettext_lazy("Certify (head office)"), permissions=["change"])
+    def certify(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda b: services.certify_base(base=b, approve=True, actor=request.user),
+            _("%(count)s base(s) certified."),
+        )
+
+    @admin.action(description=gettext_lazy("Reject applications…"), permissions=["change"])
+    def reject(self, request, queryset):
+        def apply(base, reason):
+            if base.status == ServiceBase.Status.STREET_APPROVED:
+                return services.certify_base(
+                    base=base, approve=False, reason=reason, actor=request.user
+                )
+            return services.review_base(base=base, approve=False, reason=reason, actor=request.user)
+
+        return reason_action(
+            self,
+            request,
+            queryset,
+            title=_("Reject base applications"),
+            apply=apply,
+            error_class=services.OrganisationError,
+            done_message=_("%(count)s application(s) rejected."),
+        )
+
+    @admin.action(description=gettext_lazy("Suspend…"), permissions=["change"])
+    def suspend(self, request, queryset):
+        return reason_action(
+            self,
+            request,
+            queryset,
+            title=_("Suspend bases"),
+            apply=lambda b, reason: services.suspend_base(
+                base=b, reason=reason, actor=request.user
+            ),
+            error_class=services.OrganisationError,
+            done_message=_("%(count)s base(s) suspended."),
+        )
+
+    @admin.action(description=gettext_lazy("Reinstate"), permissions=["change"])
+    def reinstate(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda b: services.reinstate_base(base=b, actor=request.user),
+            _("%(count)s base(s) reinstated."),
+        )
+
+
+@admin.register(StaffRole)
+class StaffRoleAdmin(ScopedAdmin):
+    list_display = ("user", "role", "branch", "base")
+    list_filter = ("role", "branch")
+    list_select_related = ("user", "branch", "base")
+    search_fields = ("user__full_name", "user__phone")
+    autocomplete_fields = ()
+
+    def scope(self, request, queryset):
+        return queryset.filter(branch__in=branches_visible_to(request.user))
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def save_model(self, request, obj, form, change):
+        # Through the service, so the user gets is_staff and the role's admin permissions.
+        if change:
+            super().save_model(request, obj, form, change)
+            services.sync_staff_access(user=obj.user)
+            return
+        saved = services.assign_staff_role(
+            user=obj.user, role=obj.role, branch=obj.branch, base=obj.base, actor=request.user
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        services.remove_staff_role(staff_role=obj, actor=request.user)
