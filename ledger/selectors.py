@@ -111,3 +111,38 @@ def may_manage_books(user, district: Branch | None = None) -> bool:
     if district is not None:
         return is_head_office_for(user, district)
     return staff_roles(user).filter(role="head_office").exists()
+
+
+def accounts_visible_to(user) -> QuerySet[Account]:
+    """Accounts of members, bases and district system accounts in the user's branches."""
+    from branches.selectors import branches_visible_to
+
+    if user is None or not user.is_authenticated:
+        return Account.objects.none()
+    if user.is_superuser:
+        return Account.objects.all()
+    branches = branches_visible_to(user)
+    return Account.objects.filter(
+        Q(kind=Account.Kind.MEMBER, user__member__street__in=branches)
+        | Q(kind=Account.Kind.BASE, base__street__in=branches)
+        | Q(kind=Account.Kind.SYSTEM, district__in=branches)
+    )
+
+
+def transfers_visible_to(user) -> QuerySet[Transfer]:
+    if user is None or not user.is_authenticated:
+        return Transfer.objects.none()
+    if user.is_superuser:
+        return Transfer.objects.all()
+    visible = accounts_visible_to(user).values("pk")
+    return Transfer.objects.filter(Q(debit_account__in=visible) | Q(credit_account__in=visible))
+
+
+def districts_granted_by(user) -> QuerySet[Branch]:
+    """Districts whose grant pool the user may draw on (head office; superusers: all)."""
+    districts = Branch.objects.filter(kind=Branch.Kind.DISTRICT)
+    if user is None or not user.is_authenticated:
+        return districts.none()
+    if user.is_superuser:
+        return districts
+    return districts.filter(staff_roles__user=user, staff_roles__role="head_office").distinct()

@@ -188,6 +188,11 @@ def reverse(
             _("Only a completed transfer can be reversed; void a pending one instead."),
             code="not_reversible",
         )
+    from ledger.selectors import may_manage_books
+
+    district = original.debit_account.district or original.credit_account.district
+    if not may_manage_books(actor, district):
+        raise LedgerError(_("Only head-office staff may reverse a transfer."), code="forbidden")
     if original.code == Transfer.Code.REVERSAL:
         raise LedgerError(_("A reversal cannot itself be reversed."), code="not_reversible")
     op = TransferOp(
@@ -216,7 +221,9 @@ def grant(
     """Head office issues coins from the district's grant pool to an elder or a base."""
     from ledger.selectors import grant_pool
 
-    _check_grant(district=district, to=to, actor=actor, reason=reason)
+    check_grant_rights(district=district, actor=actor, reason=reason)
+    if to.kind not in (Account.Kind.MEMBER, Account.Kind.BASE):
+        raise LedgerError(_("Coins can be granted to members and bases only."), code="bad_target")
     return transfer(
         transfer_id=transfer_id,
         debit=grant_pool(district),
@@ -229,7 +236,8 @@ def grant(
     )
 
 
-def _check_grant(*, district, to: Account, actor, reason: str) -> None:
+def check_grant_rights(*, district, actor, reason: str) -> None:
+    """Only head-office staff of the district grant, and always with a reason."""
     from branches.selectors import is_head_office_for
 
     if not is_head_office_for(actor, district):
@@ -238,8 +246,6 @@ def _check_grant(*, district, to: Account, actor, reason: str) -> None:
         )
     if not (reason or "").strip():
         raise LedgerError(_("Give a reason for the grant."), code="reason_required")
-    if to.kind not in (Account.Kind.MEMBER, Account.Kind.BASE):
-        raise LedgerError(_("Coins can be granted to members and bases only."), code="bad_target")
 
 
 def execute(operations: list[Operation], *, actor, on_behalf_of=None) -> list[Transfer]:

@@ -283,6 +283,13 @@ def test_it_refuses_to_post_more_than_reserved_or_an_unknown_pending(pool, alice
 @pytest.mark.django_db
 def test_it_reverses_once_with_a_reason(pool, alice_account, alice):
     original = fund(pool, alice_account, 90)
+    with pytest.raises(LedgerError) as err:
+        services.reverse(
+            transfer_id=uuid.uuid4(), original_id=original.pk, actor=alice, reason="不该给"
+        )
+    assert err.value.code == "forbidden"
+    alice.is_superuser = True
+    alice.save()
     with pytest.raises(LedgerError):
         services.reverse(transfer_id=uuid.uuid4(), original_id=original.pk, actor=alice, reason=" ")
     rev = services.reverse(
