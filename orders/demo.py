@@ -125,7 +125,7 @@ class Demo:
 
 def seed(*, stdout) -> None:
     d = Demo()
-    for code, base in d.bases.items():
+    for base in d.bases.values():
         _grant(
             d.district, ledger_selectors.base_account(base), 200 * HOUR, f"base:{base.pk}", d.head
         )
