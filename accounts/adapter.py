@@ -1,6 +1,7 @@
 import phonenumbers
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.fields import PhoneField
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -89,3 +90,11 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_signup_redirect_url(self, request):
         return reverse("accounts:register")
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    """Social logins (WeChat) appear only once their keys are configured (see README)."""
+
+    def list_apps(self, request, provider=None, client_id=None):
+        apps = super().list_apps(request, provider=provider, client_id=client_id)
+        return [app for app in apps if app.client_id and app.secret]

@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.RateLimitedMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -238,6 +239,7 @@ SOCIALACCOUNT_PROVIDERS = {
     }
 }
 WEIXIN_ENABLED = bool(env("WEIXIN_APP_ID", default=""))
+SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"  # hides unconfigured providers
 SMS_SENDER = env("SMS_SENDER", default="accounts.sms.LogSender")
 
 # Logging: one line per record to stdout, each tagged with the request id.

@@ -201,3 +201,27 @@ def test_it_refuses_a_phone_that_is_not_a_mainland_mobile(client, phone):
 def test_the_login_page_uses_the_site_layout(client):
     body = client.get(reverse("account_login")).content.decode()
     assert 'class="site-header"' in body and 'type="tel"' in body
+
+
+def test_wechat_login_is_off_until_its_keys_are_configured(client, settings):
+    assert "weixin" not in client.get(reverse("account_login")).content.decode()
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "weixin": {"APP": {"client_id": "wx-test", "secret": "s"}, "SCOPE": ["snsapi_login"]}
+    }
+    assert "/auth/weixin/login/" in client.get(reverse("account_login")).content.decode()
+
+
+def test_too_many_signups_from_one_address_get_a_429_not_a_500(client):
+    statuses = []
+    for n in range(5):
+        response = client.post(
+            reverse("account_signup"),
+            {
+                "phone": f"1391234000{n}",
+                "password1": "a-Good-pass-2026",
+                "password2": "a-Good-pass-2026",
+            },
+        )
+        statuses.append(response.status_code)
+        client.logout()
+    assert statuses[0] == 302 and 429 in statuses and 500 not in statuses
