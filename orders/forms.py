@@ -61,7 +61,14 @@ class NeedForm(forms.Form):
             self.fields["units"].label = _("Agreed duration (units of %(n)s minutes)") % {"n": unit}
         if self.poster == "base":
             self.fields["base"].queryset = bases
-            del self.fields["recipient"]
+            # A resident who is a registered elder can confirm, rate and sign on the phone.
+            self.fields["recipient"].queryset = User.objects.filter(
+                member__role=Member.Role.ELDER,
+                member__status=Member.Status.VERIFIED,
+                member__street__in=bases.values("street"),
+            ).order_by("full_name")
+            self.fields["recipient"].required = False
+            self.fields["recipient"].label = _("Resident (a registered elder)")
             if bases.count() == 1:
                 self.fields["base"].initial = bases.first()
         else:
@@ -93,7 +100,11 @@ class NeedForm(forms.Form):
             "auto_confirm": data["auto_confirm"],
         }
         if self.poster == "base":
-            kwargs.update(base=data["base"], recipient_name=data["recipient_name"])
+            kwargs.update(
+                base=data["base"],
+                recipient=data.get("recipient"),
+                recipient_name=data["recipient_name"],
+            )
         elif self.poster == "advisor":
             kwargs.update(recipient=data["recipient"])
         else:
