@@ -16,6 +16,7 @@ from orders import selectors, services
 from orders.models import (
     Assignment,
     HeadOfficeQueueRequest,
+    OrderEvent,
     ServiceCategory,
     ServiceRequest,
     StreetQueueRequest,
@@ -35,6 +36,22 @@ class AssignmentInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ("volunteer", "status", "signed_in_at", "signed_out_at", "confirmed_minutes")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class OrderEventInline(admin.TabularInline):
+    """Who did what, and for whom (proxy actions for elders without a phone)."""
+
+    model = OrderEvent
+    extra = 0
+    can_delete = False
+    fields = ("at", "action", "actor", "on_behalf_of", "assignment", "note")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -86,7 +103,7 @@ class ReadOnlyRequestAdmin(SimpleHistoryAdmin):
     date_hierarchy = "starts_at"
     fields = REQUEST_FIELDS
     readonly_fields = REQUEST_FIELDS
-    inlines = [AssignmentInline]
+    inlines = [AssignmentInline, OrderEventInline]
 
     @admin.display(description=_("hours"))
     def hours(self, obj: ServiceRequest) -> str:

@@ -429,7 +429,8 @@ def _release_place(req: ServiceRequest, a: Assignment, *, actor, status, reason=
     )
     a.status, a.ended_reason = status, reason
     a.save(update_fields=["status", "ended_reason"])
-    Place.objects.filter(pk=a.place_id).update(state=Place.State.OPEN)
+    a.place.state = Place.State.OPEN  # safe: every change to a place holds the need's lock
+    a.place.save(update_fields=["state"])
     ServiceRequest.objects.filter(pk=req.pk).update(filled=F("filled") - 1)
     req.filled -= 1
 
@@ -613,7 +614,8 @@ def complete_assignment(*, assignment: Assignment, actor: User, minutes: int) ->
         actor,
     )
     a.save()
-    Place.objects.filter(pk=a.place_id).update(state=Place.State.SETTLED)
+    a.place.state = Place.State.SETTLED
+    a.place.save(update_fields=["state"])
     _event(
         req, "completed", actor=actor, assignment=a, on_behalf_of=on_behalf_of, note=str(minutes)
     )
@@ -677,13 +679,7 @@ def _close_if_done(req: ServiceRequest, *, actor=None, force_status: str | None 
     if open_places and force_status is None and req.starts_at > timezone.now():
         return False
     for place in open_places:
-        _ledger(
-            ledger.void,
-            transfer_id=transfer_id(f"void:place:{place.pk}"),
-            pending_id=place.hold_transfer_id,
-            actor=actor,
-        )
-    Place.objects.filter(pk__in=[p.pk for p in open_places]).update(state=Place.State.RELEASED)
+        _release_hold(place, actor=actor)
     settled = Place.objects.filter(request=req, state=Place.State.SETTLED).exists()
     req.status = force_status or (Status.COMPLETED if settled else Status.EXPIRED)
     req.closed_at = timezone.now()
@@ -754,18 +750,22 @@ def expire_requests(*, now: datetime | None = None) -> int:
 def _expire_published(req: ServiceRequest) -> int:
     if _close_if_done(req):
         return 1
-    # Still live volunteers: release only the unfilled places now.
+    # Volunteers are still at work: release only the unfilled places now.
     for place in Place.objects.filter(request=req, state=Place.State.OPEN):
-        _ledger(
-            ledger.void,
-            transfer_id=transfer_id(f"void:place:{place.pk}"),
-            pending_id=place.hold_transfer_id,
-            actor=None,
-        )
-        place.state = Place.State.RELEASED
-        place.save(update_fields=["state"])
-        # The place is gone: it no longer counts as wanted.
+        _release_hold(place, actor=None)
     return 0
+
+
+def _release_hold(place: Place, *, actor) -> None:
+    """Void an unfilled place's hold: the payer's coins are free again."""
+    _ledger(
+        ledger.void,
+        transfer_id=transfer_id(f"void:place:{place.pk}"),
+        pending_id=place.hold_transfer_id,
+        actor=actor,
+    )
+    place.state = Place.State.RELEASED
+    place.save(update_fields=["state"])
 
 
 def mark_no_shows(*, now: datetime | None = None) -> int:
@@ -793,16 +793,16 @@ def flag_missing_sign_outs(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     margin = timedelta(minutes=get_policy().sign_out_margin_minutes)
     count = 0
-    for a in Assignment.objects.filter(
+    candidates = Assignment.objects.filter(
         status=AStatus.SIGNED_IN, missing_sign_out_at__isnull=True
-    ).select_related("request"):
-        if a.request.ends_at + margin > now:
-            continue
+    ).select_related("request")
+    for pk in [a.pk for a in candidates if a.request.ends_at + margin <= now]:
         with transaction.atomic():
-            flagged = Assignment.objects.filter(
-                pk=a.pk, status=AStatus.SIGNED_IN, missing_sign_out_at__isnull=True
-            ).update(missing_sign_out_at=now)
-            if flagged:
-                _event(a.request, "missing_sign_out", assignment=a)
-                count += 1
+            req, a = _lock_assignment(pk)
+            if a.status != AStatus.SIGNED_IN or a.missing_sign_out_at is not None:
+                continue
+            a.missing_sign_out_at = now
+            a.save(update_fields=["missing_sign_out_at"])
+            _event(req, "missing_sign_out", assignment=a)
+            count += 1
     return count

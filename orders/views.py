@@ -368,7 +368,15 @@ def rate(request, pk: int):
 def signature(request, pk: int):
     """The stored signature image, for those who may see the service."""
     assignment = _assignment(pk)
-    _request_for(request.user, assignment.request_id)
+    req = assignment.request
+    user = request.user
+    if not (
+        user.pk == assignment.volunteer_id
+        or selectors.may_manage_request(user, req)
+        or selectors.completion_role(user, req)
+        or selectors.may_evaluate(user, req)
+    ):
+        raise PermissionDenied
     evaluation = getattr(assignment, "evaluation", None)
     if evaluation is None or not evaluation.signature:
         raise PermissionDenied
