@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts import idnumbers, services
 from accounts.models import Insurance, IntegrityRecord, Member, Relative, Training, User
-from branches.adminutils import ScopedAdmin, reason_action, run_for_each
+from branches.adminutils import ScopedAdmin, StreetListFilter, reason_action, run_for_each
 from branches.selectors import streets_managed_by
 
 
@@ -51,7 +51,7 @@ class MemberAdmin(ScopedAdmin):
         "age",
         "created_at",
     )
-    list_filter = ("status", "role", "street")
+    list_filter = ("status", "role", ("street", StreetListFilter))
     list_select_related = ("user", "street")
     search_fields = ("user__full_name", "user__phone")
     readonly_fields = (

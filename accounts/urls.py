@@ -7,5 +7,6 @@ urlpatterns = [
     path("", views.profile, name="profile"),
     path("register/", views.register, name="register"),
     path("relatives/", views.relatives, name="relatives"),
+    path("password/", views.new_password, name="new_password"),
     path("elders/new/", views.register_elder, name="register_elder"),
 ]

@@ -1,5 +1,10 @@
+import time
+
+from allauth.account.authentication import get_authentication_records
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -145,3 +150,29 @@ def relatives(request):
             return redirect("accounts:relatives")
     links = Relative.objects.filter(member=member).select_related("relative")
     return render(request, "accounts/relatives.html", {"form": form, "links": links})
+
+
+CODE_LOGIN_FRESH_SECONDS = 10 * 60
+
+
+def _recent_code_login(request) -> bool:
+    now = time.time()
+    return any(
+        record.get("method") == "code" and now - record.get("at", 0) <= CODE_LOGIN_FRESH_SECONDS
+        for record in get_authentication_records(request, request.user)
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new_password(request):
+    """Forgotten password: after logging in with an SMS code, set a new one without the old."""
+    if not _recent_code_login(request):
+        return redirect("account_change_password")
+    form = SetPasswordForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        update_session_auth_hash(request, form.user)
+        messages.success(request, _("Your new password is set."))
+        return redirect("accounts:profile")
+    return render(request, "accounts/new_password.html", {"form": form})

@@ -3,7 +3,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from branches import services
-from branches.adminutils import ScopedAdmin, reason_action, run_for_each
+from branches.adminutils import ScopedAdmin, StreetListFilter, reason_action, run_for_each
 from branches.models import Branch, ServiceBase, StaffRole
 from branches.selectors import branches_visible_to, streets_managed_by
 
@@ -22,7 +22,7 @@ class BranchAdmin(ScopedAdmin):
 @admin.register(ServiceBase)
 class ServiceBaseAdmin(ScopedAdmin):
     list_display = ("name", "kind", "street", "status", "licence_number", "contact_name")
-    list_filter = ("status", "kind", "street")
+    list_filter = ("status", "kind", ("street", StreetListFilter))
     list_select_related = ("street",)
     search_fields = ("name", "licence_number", "contact_name")
     readonly_fields = ("status", "status_reason", "certified_at", "applied_by", "created_at")

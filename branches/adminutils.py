@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.http import Http404
 from django.template.response import TemplateResponse
@@ -89,3 +89,12 @@ def reason_action(modeladmin, request, queryset, *, title, apply, error_class, d
         "opts": modeladmin.model._meta,
     }
     return TemplateResponse(request, "admin/timebank_reason_action.html", context)
+
+
+class StreetListFilter(admin.RelatedFieldListFilter):
+    """A street filter that offers only the streets the staff member manages."""
+
+    def field_choices(self, field, request, model_admin):
+        from branches.selectors import streets_managed_by
+
+        return [(street.pk, str(street)) for street in streets_managed_by(request.user)]

@@ -155,3 +155,10 @@ def test_staff_add_training_through_the_inline(client, staff_a, street_a):
     assert response.status_code == 302, response.content.decode()[:3000]
     training = member.trainings.get()
     assert training.recorded_by == staff_a and training.course == "岗前培训"
+
+
+def test_the_street_filter_offers_only_the_staff_members_streets(client, staff_a, street_b):
+    client.force_login(staff_a)
+    body = client.get(reverse("admin:accounts_member_changelist")).content.decode()
+    assert f"street__id__exact={street_b.pk}" not in body
+    assert "虹桥" not in body

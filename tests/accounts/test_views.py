@@ -225,3 +225,33 @@ def test_too_many_signups_from_one_address_get_a_429_not_a_500(client):
         statuses.append(response.status_code)
         client.logout()
     assert statuses[0] == 302 and 429 in statuses and 500 not in statuses
+
+
+def test_a_forgotten_password_is_replaced_after_an_sms_code_login(client, caplog):
+    caplog.set_level(logging.INFO, logger="timebank.sms")
+    user = UserFactory(phone="+8613933334444")
+    body = client.get(reverse("account_reset_password")).content.decode()
+    assert reverse("account_request_login_code") in body
+    response = client.post(
+        reverse("account_request_login_code") + "?next=" + reverse("accounts:new_password"),
+        {"phone": "13933334444"},
+    )
+    confirm_url = response["Location"]
+    response = client.post(confirm_url, {"code": _code_from_log(caplog)})
+    assert response["Location"] == reverse("accounts:new_password")
+    response = client.post(
+        reverse("accounts:new_password"),
+        {"new_password1": "Brand-new-pass-2026", "new_password2": "Brand-new-pass-2026"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:profile")
+    user.refresh_from_db()
+    assert user.check_password("Brand-new-pass-2026")
+
+
+def test_a_password_login_may_not_skip_the_old_password(client):
+    UserFactory(phone="+8613955556666")
+    client.post(reverse("account_login"), {"login": "13955556666", "password": "demo-pass-2026"})
+    response = client.get(reverse("accounts:new_password"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_change_password")
