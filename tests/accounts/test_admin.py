@@ -162,3 +162,18 @@ def test_the_street_filter_offers_only_the_staff_members_streets(client, staff_a
     body = client.get(reverse("admin:accounts_member_changelist")).content.decode()
     assert f"street__id__exact={street_b.pk}" not in body
     assert "虹桥" not in body
+
+
+def test_staff_open_their_own_streets_member_pages(client, staff_a, advisor_a, tianshan_member):
+    from tests.factories import TrainingFactory
+
+    TrainingFactory(member=tianshan_member)
+    for user in (staff_a, advisor_a):
+        client.force_login(user)
+        for name in ("change", "history"):
+            url = reverse(f"admin:accounts_member_{name}", args=[tianshan_member.pk])
+            response = client.get(url)
+            assert response.status_code == 200, (user, name)
+            assert (
+                tianshan_member.id_number_masked in response.content.decode() or name == "history"
+            )
