@@ -1,6 +1,8 @@
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from accounts.eligibility import provider_age_rule, recipient_rule
 from tests.factories import years_ago
@@ -73,3 +75,18 @@ def test_years_ago_gives_the_age():
 
     assert age_on(years_ago(65), timezone.localdate()) == 65
     assert age_on(years_ago(65, days=-1), timezone.localdate()) == 64
+
+
+@given(
+    birth=st.dates(min_value=date(1900, 1, 1), max_value=TODAY),
+    sex=st.sampled_from(["M", "F"]),
+)
+def test_the_changning_band_matches_its_definition(birth, sex):
+    from django.test import override_settings
+
+    from accounts.idnumbers import age_on
+
+    with override_settings(TIMEBANK_POLICY="changning-2019"):
+        ok = provider_age_rule(birth_date=birth, sex=sex, has_guardian=False, today=TODAY) is None
+    age = age_on(birth, TODAY)
+    assert ok == ((50 if sex == "F" else 60) <= age <= 70)
