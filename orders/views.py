@@ -156,6 +156,8 @@ def grab(request, pk: int):
 @login_required
 def post_need(request):
     form = NeedForm(request.POST or None, user=request.user)
+    if form.poster == "elder" and not _elder_may_post(request.user):
+        raise PermissionDenied
     if request.method == "POST" and form.is_valid():
         try:
             req = services.post_request(actor=request.user, **form.service_kwargs())

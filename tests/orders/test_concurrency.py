@@ -69,3 +69,13 @@ def test_it_lets_one_volunteer_double_clicking_win_only_once(make_need, voluntee
     assert all(isinstance(r, (Assignment, OrderError)) for r in results), results
     req.refresh_from_db()
     assert req.filled == 1
+
+
+def test_it_books_one_volunteer_racing_for_overlapping_needs_only_once(make_need, volunteer):
+    needs = [make_need(title=f"同一时段{i}", starts_in=timedelta(days=1)) for i in range(6)]
+    results = race(
+        [lambda n=n: services.grab_place(service_request=n, volunteer=volunteer) for n in needs]
+    )
+    assert sum(isinstance(r, Assignment) for r in results) == 1, results
+    assert all(isinstance(r, (Assignment, OrderError)) for r in results), results
+    assert Assignment.objects.filter(volunteer=volunteer).count() == 1

@@ -499,3 +499,87 @@ def test_it_schedules_the_three_jobs_and_they_run_twice_harmlessly(make_need, se
         0,
         0,
     ]
+
+
+# --- boundaries -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("minutes_to_start", "allowed"), [(29, True), (31, False)])
+def test_it_opens_sign_in_exactly_30_minutes_before_the_start(
+    make_need, volunteer, minutes_to_start, allowed
+):
+    req = make_need(starts_in=timedelta(minutes=minutes_to_start), auto_confirm=True)
+    a = services.grab_place(service_request=req, volunteer=volunteer)
+    if allowed:
+        services.sign_in(assignment=a, actor=volunteer, code=req.checkin_code)
+        assert fresh(a).status == AStatus.SIGNED_IN
+    else:
+        with pytest.raises(OrderError, match=":"):  # "Sign-in opens at HH:MM."
+            services.sign_in(assignment=a, actor=volunteer, code=req.checkin_code)
+
+
+def test_it_closes_sign_in_when_the_agreed_time_is_over(make_need, volunteer):
+    req = make_need(auto_confirm=True)
+    a = services.grab_place(service_request=req, volunteer=volunteer)
+    move_to_past(req, hours=1)  # a 1-hour need that started an hour ago
+    with pytest.raises(OrderError):
+        services.sign_in(assignment=a, actor=volunteer, code=req.checkin_code)
+    with pytest.raises(OrderError):  # and the volunteer can no longer cancel
+        services.cancel_assignment(assignment=a, actor=volunteer)
+
+
+def test_it_allows_a_third_hour_when_the_policy_has_no_daily_cap(make_need, volunteer, policy_name):
+    policy_name("beijing-2022")
+    day = timedelta(days=2)
+    needs = [make_need(starts_in=day + timedelta(hours=3 * i), title=f"n{i}") for i in range(3)]
+    for need in needs:
+        services.grab_place(service_request=need, volunteer=volunteer)
+    assert fresh(account(volunteer)).pending_credits == 3 * HOUR
+
+
+def test_it_releases_unfilled_places_at_the_start_and_closes_after_the_last_completion(
+    make_need, volunteer, base_staff_a, base_funds
+):
+    req = make_need(places=3, starts_in=timedelta(minutes=10), auto_confirm=True)
+    a = services.grab_place(service_request=req, volunteer=volunteer)
+    services.sign_in(assignment=a, actor=volunteer, code=req.checkin_code)
+    move_to_past(req, hours=0.2)
+    assert services.expire_requests() == 0  # a volunteer is at work: the need stays open
+    assert fresh(req).status == Status.PUBLISHED
+    assert fresh(base_funds).available == 99 * HOUR  # two unfilled holds released
+    services.complete_assignment(assignment=a, actor=base_staff_a, minutes=HOUR)
+    assert fresh(req).status == Status.COMPLETED
+    assert fresh(base_funds).balance == 99 * HOUR
+
+
+def test_it_leaves_the_books_clean_after_every_kind_of_ending(
+    make_need, volunteer, volunteer2, base_staff_a, street_a
+):
+    from ledger.audit import run_audit
+
+    done = make_need(starts_in=timedelta(minutes=10), auto_confirm=True, title="done")
+    a = services.grab_place(service_request=done, volunteer=volunteer)
+    services.sign_in(assignment=a, actor=volunteer, code=done.checkin_code)
+    services.complete_assignment(assignment=a, actor=base_staff_a, minutes=HOUR)
+    cancelled = make_need(places=2, title="cancelled")
+    services.grab_place(service_request=cancelled, volunteer=volunteer2)
+    services.cancel_request(service_request=cancelled, actor=base_staff_a, reason="改期")
+    no_show = make_need(starts_in=timedelta(days=2), title="no-show")
+    services.grab_place(service_request=no_show, volunteer=volunteer2)
+    move_to_past(no_show, hours=2)
+    services.mark_no_shows()
+    run = run_audit(actor=None)
+    assert run.ok, run.findings
+
+
+@pytest.mark.parametrize("minutes", [30, 59, 61, 90, 150])
+def test_it_refuses_any_duration_off_the_hour(base_staff_a, base_a, category, minutes):
+    with pytest.raises(OrderError):
+        services.post_request(
+            actor=base_staff_a,
+            category=category,
+            title="x",
+            base=base_a,
+            starts_at=timezone.now() + timedelta(days=1),
+            duration_minutes=minutes,
+        )

@@ -203,3 +203,17 @@ def test_it_keeps_my_orders_to_a_fixed_number_of_queries(
     with django_assert_max_num_queries(20):
         page = client.get(reverse("orders:mine"))
     assert page.content.decode().count("n0") >= 1
+
+
+def test_it_keeps_the_post_page_from_volunteers_and_outsiders(client, volunteer, outsider):
+    for user in (volunteer, outsider):
+        client.force_login(user)
+        assert client.get(reverse("orders:new")).status_code == 403
+
+
+def test_it_lets_an_elder_post_under_the_beijing_scheme(client, elder, policy_name):
+    policy_name("beijing-2022")
+    client.force_login(elder)
+    page = client.get(reverse("orders:new"))
+    assert page.status_code == 200
+    assert 'name="base"' not in page.content.decode()
