@@ -1,0 +1,48 @@
+"""Every state change of a service need (ARCHITECTURE.md, "Orders", "Money flow of an order").
+
+Locks: the need's row first (``select_for_update`` or the conditional update that claims a
+place), then the volunteer's user row for a grab, then the ledger's accounts, which the
+ledger locks in ascending id order. Nothing takes them the other way round.
+"""
+
+from orders.services.assignments import (
+    cancel_assignment,
+    confirm_assignment,
+    decline_assignment,
+    grab_place,
+    sign_in,
+    sign_out,
+)
+from orders.services.closing import cancel_request, complete_assignment, evaluate_assignment
+from orders.services.common import OrderError, hours_text, transfer_id
+from orders.services.posting import (
+    approve_by_head_office,
+    approve_by_street,
+    post_request,
+    reject_request,
+    submit_request,
+)
+from orders.services.scheduled import expire_requests, flag_missing_sign_outs, mark_no_shows
+
+__all__ = [
+    "OrderError",
+    "approve_by_head_office",
+    "approve_by_street",
+    "cancel_assignment",
+    "cancel_request",
+    "complete_assignment",
+    "confirm_assignment",
+    "decline_assignment",
+    "evaluate_assignment",
+    "expire_requests",
+    "flag_missing_sign_outs",
+    "grab_place",
+    "hours_text",
+    "mark_no_shows",
+    "post_request",
+    "reject_request",
+    "sign_in",
+    "sign_out",
+    "submit_request",
+    "transfer_id",
+]

@@ -1,0 +1,267 @@
+"""A volunteer's place: grab, confirm or decline, cancel, sign in and out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import IntegrityRecord, Member, User
+from ledger import selectors as ledger_selectors
+from ledger import services as ledger
+from orders.models import Assignment, Place, ServiceRequest, SignRecord
+from orders.selectors import may_manage_request
+from orders.services.common import (
+    AStatus,
+    OrderError,
+    Status,
+    _escrow,
+    _event,
+    _ledger,
+    _lock_assignment,
+    transfer_id,
+)
+from timebank.policy import get_policy
+
+# --- grab, confirm, cancel ----------------------------------------------------------------
+
+
+def _check_overlap(volunteer: User, req: ServiceRequest) -> None:
+    live = (
+        Assignment.objects.filter(volunteer=volunteer, status__in=Assignment.ACTIVE)
+        .exclude(request=req)
+        .filter(request__starts_at__lt=req.ends_at)
+        .select_related("request")
+    )
+    for other in live:
+        if other.request.ends_at > req.starts_at:
+            raise OrderError(
+                _("You already have “%(title)s” at that time.") % {"title": other.request.title}
+            )
+
+
+@transaction.atomic
+def grab_place(*, service_request: ServiceRequest, volunteer: User) -> Assignment:
+    """Grab one place (抢单): claim, reserve the coins, or refuse with the reason."""
+    from accounts.selectors import provider_problems
+
+    problems = provider_problems(volunteer)
+    if problems:
+        raise OrderError(" ".join(str(p) for p in problems))
+    req = ServiceRequest.objects.select_related("street", "street__parent").get(
+        pk=service_request.pk
+    )
+    if req.status != Status.PUBLISHED:
+        raise OrderError(_("This need is not open for grabbing."))
+    if req.starts_at <= timezone.now():
+        raise OrderError(_("This need has already started."))
+    if Assignment.objects.filter(request=req, volunteer=volunteer).exists():
+        raise OrderError(_("You have already grabbed a place on this need."))
+    # The claim: one conditional UPDATE decides, and keeps the need's row locked to the end.
+    claimed = ServiceRequest.objects.filter(
+        pk=req.pk, status=Status.PUBLISHED, filled__lt=F("places")
+    ).update(filled=F("filled") + 1)
+    if not claimed:
+        raise OrderError(_("All places of this need have been taken."))
+    User.objects.select_for_update().filter(pk=volunteer.pk).first()  # one grab at a time
+    _check_overlap(volunteer, req)
+    place = Place.objects.filter(request=req, state=Place.State.OPEN).order_by("number").first()
+    if place is None:  # the counter and the places disagree: refuse rather than oversell
+        raise OrderError(_("All places of this need have been taken."))
+    place.state = Place.State.TAKEN
+    place.save(update_fields=["state"])
+    try:
+        with transaction.atomic():
+            assignment = Assignment.objects.create(
+                request=req,
+                place=place,
+                volunteer=volunteer,
+                status=AStatus.CONFIRMED if req.auto_confirm else AStatus.GRABBED,
+                confirmed_at=timezone.now() if req.auto_confirm else None,
+            )
+    except IntegrityError as exc:
+        raise OrderError(_("You have already grabbed a place on this need.")) from exc
+    assignment.reservation_transfer_id = transfer_id(f"reserve:assignment:{assignment.pk}")
+    assignment.save(update_fields=["reservation_transfer_id"])
+    _ledger(
+        ledger.transfer,
+        transfer_id=assignment.reservation_transfer_id,
+        debit=_escrow(req),
+        credit=ledger_selectors.member_account(volunteer),
+        amount=req.duration_minutes,
+        code="service",
+        actor=volunteer,
+        pending=True,
+        service_date=timezone.localdate(req.starts_at),
+        reference=place.reference,
+        memo=f"need:{req.pk}",
+    )
+    _event(req, "grabbed", actor=volunteer, assignment=assignment)
+    return assignment
+
+
+@transaction.atomic
+def confirm_assignment(*, assignment: Assignment, actor: User) -> Assignment:
+    req, a = _lock_assignment(assignment.pk)
+    if not may_manage_request(actor, req):
+        raise OrderError(_("Only the poster of this need may confirm volunteers."))
+    if a.status != AStatus.GRABBED:
+        raise OrderError(_("This volunteer is not waiting for confirmation."))
+    a.status, a.confirmed_at = AStatus.CONFIRMED, timezone.now()
+    a.save(update_fields=["status", "confirmed_at"])
+    _event(req, "confirmed", actor=actor, assignment=a)
+    return a
+
+
+def _release_place(req: ServiceRequest, a: Assignment, *, actor, status, reason="") -> None:
+    """End a live assignment without service: void its reservation, free its place."""
+    _ledger(
+        ledger.void,
+        transfer_id=transfer_id(f"void:assignment:{a.pk}"),
+        pending_id=a.reservation_transfer_id,
+        actor=actor,
+        memo=reason[:200],
+    )
+    a.status, a.ended_reason = status, reason
+    a.save(update_fields=["status", "ended_reason"])
+    a.place.state = Place.State.OPEN  # safe: every change to a place holds the need's lock
+    a.place.save(update_fields=["state"])
+    ServiceRequest.objects.filter(pk=req.pk).update(filled=F("filled") - 1)
+    req.filled -= 1
+
+
+@transaction.atomic
+def decline_assignment(*, assignment: Assignment, actor: User, reason: str = "") -> Assignment:
+    """The poster declines a volunteer: the reservation is voided and the place reopens."""
+    req, a = _lock_assignment(assignment.pk)
+    if not may_manage_request(actor, req):
+        raise OrderError(_("Only the poster of this need may decline volunteers."))
+    if a.status not in (AStatus.GRABBED, AStatus.CONFIRMED):
+        raise OrderError(_("This volunteer can no longer be declined."))
+    _release_place(req, a, actor=actor, status=AStatus.DECLINED, reason=reason)
+    _event(req, "declined", actor=actor, assignment=a, note=reason)
+    return a
+
+
+@transaction.atomic
+def cancel_assignment(*, assignment: Assignment, actor: User, reason: str = "") -> Assignment:
+    """The volunteer withdraws before the start (late ones count against them); staff any time
+    before sign-in."""
+    req, a = _lock_assignment(assignment.pk)
+    now = timezone.now()
+    if a.status not in (AStatus.GRABBED, AStatus.CONFIRMED):
+        raise OrderError(_("This place can no longer be cancelled."))
+    if actor.pk == a.volunteer_id:
+        if now >= req.starts_at:
+            raise OrderError(_("The service has started; please contact the poster."))
+        late = now >= req.starts_at - timedelta(hours=get_policy().late_cancel_hours)
+    elif may_manage_request(actor, req):
+        late = False
+    else:
+        raise OrderError(_("You may not cancel this place."))
+    _release_place(req, a, actor=actor, status=AStatus.CANCELLED, reason=reason)
+    if late:
+        _strike(a, IntegrityRecord.Kind.LATE_CANCEL, actor=actor)
+    _event(req, "cancelled", actor=actor, assignment=a, note=reason)
+    return a
+
+
+def _strike(a: Assignment, kind: str, *, actor) -> None:
+    member = Member.objects.filter(user_id=a.volunteer_id).first()
+    if member is None:
+        return
+    IntegrityRecord.objects.get_or_create(
+        member=member,
+        kind=kind,
+        reference=f"assignment:{a.pk}",
+        defaults={"occurred_at": timezone.now(), "recorded_by": actor},
+    )
+
+
+# --- sign in and out ----------------------------------------------------------------------
+
+
+def _sign(a, kind, *, actor, method, latitude, longitude, accuracy) -> None:
+    SignRecord.objects.create(
+        assignment=a,
+        kind=kind,
+        method=method,
+        latitude=latitude,
+        longitude=longitude,
+        accuracy_m=accuracy,
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def sign_in(
+    *,
+    assignment: Assignment,
+    actor: User,
+    code: str,
+    method: str = SignRecord.Method.CODE,
+    latitude=None,
+    longitude=None,
+    accuracy: int | None = None,
+) -> Assignment:
+    """签到: the volunteer shows they are there, by the need's QR or short code."""
+    req, a = _lock_assignment(assignment.pk)
+    if actor.pk != a.volunteer_id:
+        raise OrderError(_("Only the volunteer may sign in."))
+    if a.status == AStatus.GRABBED:
+        raise OrderError(_("The poster has not confirmed you yet."))
+    if a.status != AStatus.CONFIRMED:
+        raise OrderError(_("You cannot sign in to this service now."))
+    if (code or "").strip().upper() != req.checkin_code:
+        raise OrderError(_("The sign-in code is not right. Please check it and try again."))
+    now = timezone.now()
+    opens = req.starts_at - timedelta(minutes=get_policy().sign_in_early_minutes)
+    if now < opens:
+        raise OrderError(
+            _("Sign-in opens at %(time)s.") % {"time": timezone.localtime(opens).strftime("%H:%M")}
+        )
+    if now >= req.ends_at:
+        raise OrderError(_("The service time is over; sign-in is closed."))
+    a.status, a.signed_in_at = AStatus.SIGNED_IN, now
+    a.save(update_fields=["status", "signed_in_at"])
+    _sign(
+        a,
+        "in",
+        actor=actor,
+        method=method,
+        latitude=latitude,
+        longitude=longitude,
+        accuracy=accuracy,
+    )
+    _event(req, "signed_in", actor=actor, assignment=a)
+    return a
+
+
+@transaction.atomic
+def sign_out(
+    *, assignment: Assignment, actor: User, latitude=None, longitude=None, accuracy=None
+) -> Assignment:
+    """签出: records the actual duration."""
+    req, a = _lock_assignment(assignment.pk)
+    if actor.pk != a.volunteer_id:
+        raise OrderError(_("Only the volunteer may sign out."))
+    if a.status != AStatus.SIGNED_IN:
+        raise OrderError(_("You have not signed in to this service."))
+    now = timezone.now()
+    a.status, a.signed_out_at = AStatus.SIGNED_OUT, now
+    a.actual_minutes = int((now - a.signed_in_at).total_seconds() // 60)
+    a.save(update_fields=["status", "signed_out_at", "actual_minutes"])
+    _sign(
+        a,
+        "out",
+        actor=actor,
+        method=SignRecord.Method.CODE,
+        latitude=latitude,
+        longitude=longitude,
+        accuracy=accuracy,
+    )
+    _event(req, "signed_out", actor=actor, assignment=a)
+    return a

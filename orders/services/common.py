@@ -1,0 +1,87 @@
+"""Shared pieces of the order services: the error, ids, locks, ledger calls."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.utils.translation import gettext as _
+
+from ledger import selectors as ledger_selectors
+from ledger import services as ledger
+from orders.models import Assignment, OrderEvent, ServiceRequest
+from timebank.policy import get_policy
+
+Status = ServiceRequest.Status
+AStatus = Assignment.Status
+
+
+class OrderError(Exception):
+    """A refused order step; ``message`` says why, in the user's language."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def transfer_id(name: str) -> uuid.UUID:
+    """Deterministic ids make every ledger call of an order safe to retry."""
+    return uuid.uuid5(ledger.NAMESPACE, name)
+
+
+def _event(req, action, *, actor=None, assignment=None, on_behalf_of=None, note="") -> None:
+    OrderEvent.objects.create(
+        request=req,
+        assignment=assignment,
+        action=action,
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        note=note,
+    )
+
+
+def _lock_request(pk: int) -> ServiceRequest:
+    return ServiceRequest.objects.select_for_update().get(pk=pk)
+
+
+def _lock_assignment(pk: int) -> tuple[ServiceRequest, Assignment]:
+    """Lock the need first, then its assignment (the one order every service uses)."""
+    req_id = Assignment.objects.values_list("request_id", flat=True).get(pk=pk)
+    req = _lock_request(req_id)
+    return req, Assignment.objects.select_for_update().select_related("place").get(pk=pk)
+
+
+def _payer_account(req: ServiceRequest):
+    if req.payer_kind == ServiceRequest.Payer.BASE:
+        return ledger_selectors.base_account(req.base)
+    return ledger_selectors.member_account(req.recipient)
+
+
+def _escrow(req: ServiceRequest):
+    return ledger_selectors.escrow_account(req.street.district)
+
+
+def _ledger(fn, *args, **kwargs):
+    """Run a ledger call; its refusal becomes ours, with the ledger's message."""
+    try:
+        return fn(*args, **kwargs)
+    except ledger.LedgerError as exc:
+        raise OrderError(str(exc)) from exc
+
+
+def _check_unit(minutes: int) -> None:
+    unit = get_policy().credit_unit_minutes
+    if minutes <= 0 or minutes % unit:
+        raise OrderError(
+            _("The duration must be a whole number of %(unit)s-minute units.") % {"unit": unit}
+        )
+
+
+def hours_text(minutes: int) -> str:
+    hours = minutes / 60
+    return str(int(hours)) if hours == int(hours) else f"{hours:.1f}"

@@ -1,0 +1,243 @@
+"""Post a need and take it through the two approvals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Member, User
+from branches.models import ServiceBase
+from branches.selectors import (
+    is_advisor_for,
+    is_base_staff_for,
+    is_head_office_for,
+    is_street_staff_for,
+)
+from ledger import selectors as ledger_selectors
+from ledger import services as ledger
+from orders.models import Mode, Place, ServiceCategory, ServiceRequest, new_checkin_code
+from orders.selectors import may_manage_request
+from orders.services.common import (
+    OrderError,
+    Status,
+    _check_unit,
+    _escrow,
+    _event,
+    _lock_request,
+    _payer_account,
+    hours_text,
+    transfer_id,
+)
+from timebank.policy import get_policy
+
+# --- post and approve ---------------------------------------------------------------------
+
+
+def _check_category(category: ServiceCategory, mode: str) -> None:
+    if category.is_housekeeping:
+        raise OrderError(
+            _(
+                "“%(name)s” is housekeeping. The time bank covers non-professional, "
+                "non-housekeeping care (no cleaning, cooking or laundry): please choose "
+                "another category."
+            )
+            % {"name": category.name}
+        )
+    if not category.active:
+        raise OrderError(_("This category is no longer offered."))
+    if not category.allows(mode):
+        raise OrderError(_("This category is not offered for this kind of service."))
+
+
+def _verified_elder(user: User | None) -> Member:
+    member = getattr(user, "member", None) if user is not None else None
+    if member is None or member.role != Member.Role.ELDER:
+        raise OrderError(_("The recipient must be a registered elder."))
+    if member.status != Member.Status.VERIFIED:
+        raise OrderError(_("The recipient's registration has not been approved yet."))
+    return member
+
+
+@transaction.atomic
+def post_request(
+    *,
+    actor: User,
+    category: ServiceCategory,
+    title: str,
+    starts_at: datetime,
+    duration_minutes: int,
+    places: int = 1,
+    base: ServiceBase | None = None,
+    recipient: User | None = None,
+    recipient_name: str = "",
+    pay_from_base: bool = True,
+    address: str = "",
+    description: str = "",
+    requirements: str = "",
+    auto_confirm: bool = False,
+    latitude=None,
+    longitude=None,
+    submit: bool = True,
+) -> ServiceRequest:
+    """Post a need (发布需求): a base for its residents, an advisor or an elder at home."""
+    policy = get_policy()
+    mode = Mode.INSTITUTION if base is not None else Mode.HOME
+    _check_category(category, mode)
+    _check_unit(duration_minutes)
+    if places < 1:
+        raise OrderError(_("At least one volunteer is needed."))
+    if starts_at <= timezone.now():
+        raise OrderError(_("The start must be in the future."))
+    if base is not None:
+        if "base" not in policy.posters or not is_base_staff_for(actor, base):
+            raise OrderError(_("Only staff of this service base may post its needs."))
+        if not base.is_certified:
+            raise OrderError(_("Only a certified service base may post needs."))
+        street = base.street
+        if recipient is not None:
+            _verified_elder(recipient)
+        payer = ServiceRequest.Payer.BASE if pay_from_base or recipient is None else "member"
+        address = address or base.address
+        latitude = latitude if latitude is not None else base.latitude
+        longitude = longitude if longitude is not None else base.longitude
+    else:
+        member = _verified_elder(recipient)
+        street = member.street
+        if actor.pk == recipient.pk:
+            if "elder" not in policy.posters:
+                raise OrderError(_("Elders may not post their own needs under this scheme."))
+            account = ledger_selectors.member_account(recipient)
+            if policy.elder_post_needs_coins and account.available < duration_minutes * places:
+                raise OrderError(_("Your account does not hold enough coins for this need."))
+        elif "advisor" not in policy.posters or not is_advisor_for(actor, street):
+            raise OrderError(
+                _("Only an elder-care advisor of the elder's street may post a home service.")
+            )
+        if not address:
+            raise OrderError(_("Please give the address of the service."))
+        payer = ServiceRequest.Payer.MEMBER
+    req = ServiceRequest.objects.create(
+        category=category,
+        mode=mode,
+        title=title,
+        description=description,
+        requirements=requirements,
+        street=street,
+        base=base,
+        address=address,
+        latitude=latitude,
+        longitude=longitude,
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        places=places,
+        recipient=recipient,
+        recipient_name=recipient_name,
+        payer_kind=payer,
+        auto_confirm=auto_confirm,
+        posted_by=actor,
+        status=Status.SUBMITTED if submit else Status.DRAFT,
+        submitted_at=timezone.now() if submit else None,
+    )
+    _event(req, "posted", actor=actor, on_behalf_of=recipient if actor != recipient else None)
+    return req
+
+
+@transaction.atomic
+def submit_request(*, service_request: ServiceRequest, actor: User) -> ServiceRequest:
+    """Send a draft (new or returned with a rejection) to the street branch."""
+    req = _lock_request(service_request.pk)
+    if not may_manage_request(actor, req):
+        raise OrderError(_("You may not submit this need."))
+    if req.status != Status.DRAFT:
+        raise OrderError(_("Only a draft can be submitted."))
+    if req.starts_at <= timezone.now():
+        raise OrderError(_("The start must be in the future."))
+    req.status, req.submitted_at, req.rejection_reason = Status.SUBMITTED, timezone.now(), ""
+    req.save(update_fields=["status", "submitted_at", "rejection_reason"])
+    _event(req, "submitted", actor=actor)
+    return req
+
+
+@transaction.atomic
+def approve_by_street(*, service_request: ServiceRequest, actor: User) -> ServiceRequest:
+    """First level (分行): the street branch of the need's place."""
+    req = _lock_request(service_request.pk)
+    if not is_street_staff_for(actor, req.street):
+        raise OrderError(
+            _("Only staff of %(street)s may approve this need.") % {"street": req.street}
+        )
+    if req.status != Status.SUBMITTED:
+        raise OrderError(_("This need is not waiting for the street branch."))
+    req.status, req.street_approved_by, req.street_approved_at = (
+        Status.STREET_APPROVED,
+        actor,
+        timezone.now(),
+    )
+    req.save(update_fields=["status", "street_approved_by", "street_approved_at"])
+    _event(req, "street_approved", actor=actor)
+    return req
+
+
+@transaction.atomic
+def approve_by_head_office(*, service_request: ServiceRequest, actor: User) -> ServiceRequest:
+    """Final approval (总行): publish, and hold the payer's coins, one hold per place."""
+    req = _lock_request(service_request.pk)
+    if not is_head_office_for(actor, req.street):
+        raise OrderError(_("Only the district head office may give final approval."))
+    if req.status != Status.STREET_APPROVED:
+        raise OrderError(_("This need is not waiting for head office."))
+    if req.starts_at <= timezone.now():
+        raise OrderError(_("The start has passed; the need can no longer be published."))
+    payer, escrow = _payer_account(req), _escrow(req)
+    ops = []
+    for number in range(1, req.places + 1):
+        place = Place.objects.create(request=req, number=number)
+        place.hold_transfer_id = transfer_id(f"hold:place:{place.pk}")
+        place.save(update_fields=["hold_transfer_id"])
+        ops.append(
+            ledger.TransferOp(
+                transfer_id=place.hold_transfer_id,
+                debit=payer,
+                credit=escrow,
+                amount=req.duration_minutes,
+                code="hold",
+                pending=True,
+                reference=place.reference,
+                memo=f"need:{req.pk}",
+            )
+        )
+    try:
+        ledger.execute(ops, actor=actor)
+    except ledger.LedgerError as exc:
+        raise OrderError(
+            _("The payer cannot cover %(hours)s hours for this need: %(reason)s")
+            % {"hours": hours_text(req.duration_minutes * req.places), "reason": exc}
+        ) from exc
+    req.status, req.published_by, req.published_at = Status.PUBLISHED, actor, timezone.now()
+    req.checkin_code = new_checkin_code()
+    req.save(update_fields=["status", "published_by", "published_at", "checkin_code"])
+    _event(req, "published", actor=actor)
+    return req
+
+
+@transaction.atomic
+def reject_request(*, service_request: ServiceRequest, actor: User, reason: str) -> ServiceRequest:
+    """Either level rejects with a reason; the need returns to its poster as a draft."""
+    req = _lock_request(service_request.pk)
+    if not reason.strip():
+        raise OrderError(_("Please give a reason for the rejection."))
+    if req.status == Status.SUBMITTED:
+        allowed = is_street_staff_for(actor, req.street)
+    elif req.status == Status.STREET_APPROVED:
+        allowed = is_head_office_for(actor, req.street)
+    else:
+        raise OrderError(_("This need is not waiting for approval."))
+    if not allowed:
+        raise OrderError(_("You may not decide on this need."))
+    req.status, req.rejection_reason = Status.DRAFT, reason.strip()
+    req.save(update_fields=["status", "rejection_reason"])
+    _event(req, "rejected", actor=actor, note=reason.strip())
+    return req
