@@ -1,8 +1,14 @@
+import copy
+import uuid
+
 import pytest
-from django.core.cache import cache
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """allauth keeps its rate limits in the cache; start each test without old counts."""
-    cache.clear()
+def _own_cache_namespace(settings):
+    """allauth keeps its rate limits in the cache: give each test its own key prefix (same
+    real cache) so counts neither leak between tests nor collide with parallel workers."""
+    caches = copy.deepcopy(settings.CACHES)
+    prefix = caches["default"].get("KEY_PREFIX", "")
+    caches["default"]["KEY_PREFIX"] = f"{prefix}-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = caches
