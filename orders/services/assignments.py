@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import IntegrityRecord, Member, User
+from accounts.selectors import provider_problems
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger
 from orders.models import Assignment, Place, ServiceRequest, SignRecord
@@ -46,11 +47,6 @@ def _check_overlap(volunteer: User, req: ServiceRequest) -> None:
 @transaction.atomic
 def grab_place(*, service_request: ServiceRequest, volunteer: User) -> Assignment:
     """Grab one place (抢单): claim, reserve the coins, or refuse with the reason."""
-    from accounts.selectors import provider_problems
-
-    problems = provider_problems(volunteer)
-    if problems:
-        raise OrderError(" ".join(str(p) for p in problems))
     req = ServiceRequest.objects.select_related("street", "street__parent").get(
         pk=service_request.pk
     )
@@ -58,6 +54,11 @@ def grab_place(*, service_request: ServiceRequest, volunteer: User) -> Assignmen
         raise OrderError(_("This need is not open for grabbing."))
     if req.starts_at <= timezone.now():
         raise OrderError(_("This need has already started."))
+    if req.filled >= req.places:  # a cheap early answer in a storm; the UPDATE below decides
+        raise OrderError(_("All places of this need have been taken."))
+    problems = provider_problems(volunteer)
+    if problems:
+        raise OrderError(" ".join(str(p) for p in problems))
     if Assignment.objects.filter(request=req, volunteer=volunteer).exists():
         raise OrderError(_("You have already grabbed a place on this need."))
     # The claim: one conditional UPDATE decides, and keeps the need's row locked to the end.
