@@ -134,5 +134,9 @@ def test_it_walks_an_order_from_posting_to_rating_on_a_phone(
     assert (volunteer_account.balance, volunteer_account.pending_credits) == (HOUR, 0)
     assert (base_account.balance, base_account.pending_debits) == (9 * HOUR, 0)
     assert [t.amount for t in ledger_selectors.statement_for(volunteer_account)] == [HOUR]
-    phone.goto(url + "/coins/")  # the elder's own page still renders
+    # The volunteer's own statement page shows the hour earned.
+    log_in_as(phone, live_server, volunteer)
+    phone.goto(url + "/coins/")
+    assert phone.get_by_test_id("balance").inner_text().startswith("1")
+    assert "+1" in phone.locator("main").inner_text()
     assert run_audit(actor=None).ok
