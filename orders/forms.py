@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Member, User
 from branches.models import ServiceBase, StaffRole
-from orders.models import ServiceCategory
+from orders.models import ServiceCategory, ServiceRequest
 from timebank.policy import get_policy
 
 
@@ -39,9 +39,25 @@ class NeedForm(forms.Form):
     places = forms.IntegerField(label=_("Volunteers wanted"), min_value=1, max_value=100, initial=1)
     auto_confirm = forms.BooleanField(label=_("Confirm volunteers automatically"), required=False)
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, editing: ServiceRequest | None = None, **kwargs):
+        if editing is not None:
+            local = timezone.localtime(editing.starts_at)
+            kwargs["initial"] = {
+                "category": editing.category_id,
+                "title": editing.title,
+                "description": editing.description,
+                "requirements": editing.requirements,
+                "address": editing.address,
+                "recipient_name": editing.recipient_name,
+                "day": local.date(),
+                "start": local.time().replace(second=0, microsecond=0),
+                "units": editing.duration_minutes // get_policy().credit_unit_minutes,
+                "places": editing.places,
+                "auto_confirm": editing.auto_confirm,
+            }
         super().__init__(*args, **kwargs)
         self.user = user
+        self.editing = editing
         bases = ServiceBase.objects.filter(
             staff_roles__user=user, staff_roles__role=StaffRole.Role.BASE_STAFF
         ).distinct()
@@ -81,6 +97,12 @@ class NeedForm(forms.Form):
             else:
                 del self.fields["recipient"]
 
+        if editing is not None:  # where, for whom and who pays stay as posted
+            for name in ("base", "recipient"):
+                self.fields.pop(name, None)
+            if editing.base_id is None:
+                self.fields.pop("recipient_name", None)
+
     def starts_at(self) -> datetime:
         data = self.cleaned_data
         naive = datetime.combine(data["day"], data["start"])
@@ -99,7 +121,9 @@ class NeedForm(forms.Form):
             "places": data["places"],
             "auto_confirm": data["auto_confirm"],
         }
-        if self.poster == "base":
+        if self.editing is not None:
+            kwargs["recipient_name"] = data.get("recipient_name", "")
+        elif self.poster == "base":
             kwargs.update(
                 base=data["base"],
                 recipient=data.get("recipient"),

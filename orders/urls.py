@@ -10,6 +10,7 @@ urlpatterns = [
     path("checkin/", views.checkin, name="checkin"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/grab/", views.grab, name="grab"),
+    path("<int:pk>/edit/", views.edit_need, name="edit"),
     path("<int:pk>/submit/", views.submit_need, name="submit"),
     path("<int:pk>/cancel/", views.cancel_need, name="cancel"),
     path("<int:pk>/card/", views.card, name="card"),

@@ -170,6 +170,24 @@ def post_need(request):
 
 
 @login_required
+def edit_need(request, pk: int):
+    """Correct a draft (e.g. one returned with a rejection) and send it again."""
+    req = _request_for(request.user, pk)
+    if not selectors.may_manage_request(request.user, req) or req.status != "draft":
+        raise PermissionDenied
+    form = NeedForm(request.POST or None, user=request.user, editing=req)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_draft(service_request=req, actor=request.user, **form.service_kwargs())
+        except OrderError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Sent to the street branch again."))
+            return redirect("orders:detail", pk=req.pk)
+    return render(request, "orders/post_need.html", {"form": form, "editing": req})
+
+
+@login_required
 @require_POST
 def submit_need(request, pk: int):
     req = _request_for(request.user, pk)

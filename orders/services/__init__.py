@@ -21,6 +21,7 @@ from orders.services.posting import (
     post_request,
     reject_request,
     submit_request,
+    update_draft,
 )
 from orders.services.scheduled import expire_requests, flag_missing_sign_outs, mark_no_shows
 
@@ -44,5 +45,6 @@ __all__ = [
     "sign_in",
     "sign_out",
     "submit_request",
+    "update_draft",
     "transfer_id",
 ]

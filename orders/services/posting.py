@@ -146,6 +146,55 @@ def post_request(
 
 
 @transaction.atomic
+def update_draft(
+    *,
+    service_request: ServiceRequest,
+    actor: User,
+    category: ServiceCategory,
+    title: str,
+    starts_at: datetime,
+    duration_minutes: int,
+    places: int,
+    address: str = "",
+    description: str = "",
+    requirements: str = "",
+    recipient_name: str = "",
+    auto_confirm: bool = False,
+    submit: bool = True,
+) -> ServiceRequest:
+    """The poster corrects a draft (new, or returned with a rejection) and sends it again.
+
+    Where, for whom and who pays stay as posted; to change those, post a new need.
+    """
+    req = _lock_request(service_request.pk)
+    if not may_manage_request(actor, req):
+        raise OrderError(_("You may not change this need."))
+    if req.status != Status.DRAFT:
+        raise OrderError(_("Only a draft can be changed."))
+    _check_category(category, req.mode)
+    _check_unit(duration_minutes)
+    if places < 1:
+        raise OrderError(_("At least one volunteer is needed."))
+    if starts_at <= timezone.now():
+        raise OrderError(_("The start must be in the future."))
+    if req.mode == Mode.HOME and not address:
+        raise OrderError(_("Please give the address of the service."))
+    req.category, req.title, req.starts_at = category, title, starts_at
+    req.duration_minutes, req.places, req.auto_confirm = duration_minutes, places, auto_confirm
+    req.description, req.requirements = description, requirements
+    req.address = address or (req.base.address if req.base_id else req.address)
+    if req.base_id:
+        req.recipient_name = recipient_name
+    req.save()
+    _event(req, "edited", actor=actor)
+    if submit:
+        req.status, req.submitted_at, req.rejection_reason = Status.SUBMITTED, timezone.now(), ""
+        req.save(update_fields=["status", "submitted_at", "rejection_reason"])
+        _event(req, "submitted", actor=actor)
+    return req
+
+
+@transaction.atomic
 def submit_request(*, service_request: ServiceRequest, actor: User) -> ServiceRequest:
     """Send a draft (new or returned with a rejection) to the street branch."""
     req = _lock_request(service_request.pk)

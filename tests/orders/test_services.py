@@ -583,3 +583,30 @@ def test_it_refuses_any_duration_off_the_hour(base_staff_a, base_a, category, mi
             starts_at=timezone.now() + timedelta(days=1),
             duration_minutes=minutes,
         )
+
+
+def test_it_lets_the_poster_correct_a_returned_need_and_send_it_again(
+    make_need, staff_a, base_staff_a, outsider, category
+):
+    req = make_need(publish=False)
+    changes = dict(
+        category=category,
+        title="改过的标题",
+        starts_at=timezone.now() + timedelta(days=2),
+        duration_minutes=2 * HOUR,
+        places=2,
+    )
+    with pytest.raises(OrderError):  # not a draft yet
+        services.update_draft(service_request=req, actor=base_staff_a, **changes)
+    services.reject_request(service_request=req, actor=staff_a, reason="时长不对")
+    with pytest.raises(OrderError):
+        services.update_draft(service_request=req, actor=outsider, **changes)
+    services.update_draft(service_request=req, actor=base_staff_a, **changes)
+    req = fresh(req)
+    assert (req.status, req.title, req.duration_minutes, req.places, req.rejection_reason) == (
+        Status.SUBMITTED,
+        "改过的标题",
+        2 * HOUR,
+        2,
+        "",
+    )

@@ -217,3 +217,27 @@ def test_it_lets_an_elder_post_under_the_beijing_scheme(client, elder, policy_na
     page = client.get(reverse("orders:new"))
     assert page.status_code == 200
     assert 'name="base"' not in page.content.decode()
+
+
+def test_it_edits_a_returned_need_from_its_page(client, make_need, staff_a, base_staff_a, category):
+    req = make_need(publish=False)
+    client.force_login(base_staff_a)
+    assert client.get(reverse("orders:edit", args=[req.pk])).status_code == 403  # submitted
+    services.reject_request(service_request=req, actor=staff_a, reason="请写清楚")
+    page = client.get(reverse("orders:edit", args=[req.pk]))
+    assert "请写清楚" in page.content.decode()
+    assert 'name="base"' not in page.content.decode()
+    day = (timezone.localdate() + timedelta(days=4)).isoformat()
+    client.post(
+        reverse("orders:edit", args=[req.pk]),
+        {
+            "category": category.pk,
+            "title": "写清楚了",
+            "day": day,
+            "start": "10:00",
+            "units": 1,
+            "places": 1,
+        },
+    )
+    req.refresh_from_db()
+    assert (req.status, req.title) == ("submitted", "写清楚了")
