@@ -116,3 +116,21 @@ def test_it_ignores_needs_of_another_street_posted_into_the_action(client, need_
     client.post(STREET_QUEUE, {"action": "approve_selected", "_selected_action": [need_b.pk]})
     need_b.refresh_from_db()
     assert need_b.status == "submitted"
+
+
+def test_it_lists_needs_for_officials_read_only_in_few_queries(
+    client, make_need, official, django_assert_max_num_queries
+):
+    for i in range(8):
+        make_need(title=f"区里的需求{i}", publish=i % 2 == 0)
+    client.force_login(official)
+    url = reverse("admin:orders_servicerequest_changelist")
+    with django_assert_max_num_queries(20):
+        page = client.get(url)
+    assert page.status_code == 200
+    assert page.content.decode().count("区里的需求") >= 8
+    assert client.get(STREET_QUEUE).status_code == 403
+    need = ServiceRequest.objects.first()
+    change = client.get(reverse("admin:orders_servicerequest_change", args=[need.pk]))
+    assert change.status_code == 200
+    assert 'name="_save"' not in change.content.decode()  # nothing to save: services decide
