@@ -120,3 +120,52 @@ def test_it_does_not_deadlock_with_opposite_transfers(pool, alice_account, bob_a
     bob_now = Account.objects.get(pk=bob_account.pk)
     assert alice_now.balance == bob_now.balance == 1000
     assert alice_now.posted_debits == alice_now.posted_credits - 1000 == rounds
+
+
+def test_it_gives_up_on_a_locked_account_after_the_lock_timeout(pool, alice_account, monkeypatch):
+    import time
+
+    from django.db import transaction
+
+    monkeypatch.setattr(services, "LOCK_TIMEOUT_MS", 300)
+    outcome = {}
+
+    def writer():
+        started = time.monotonic()
+        try:
+            services.transfer(
+                transfer_id=uuid.uuid4(),
+                debit=pool,
+                credit=alice_account,
+                amount=1,
+                code="grant",
+                actor=None,
+            )
+            outcome["result"] = "done"
+        except LedgerError as exc:
+            outcome["result"] = exc.code
+        finally:
+            outcome["seconds"] = time.monotonic() - started
+            connections.close_all()
+
+    with transaction.atomic():
+        Account.objects.select_for_update().get(pk=alice_account.pk)
+        thread = threading.Thread(target=writer)
+        thread.start()
+        thread.join(timeout=30)
+    assert outcome["result"] == "busy"
+    assert outcome["seconds"] < 5
+    assert Account.objects.get(pk=alice_account.pk).balance == 0
+
+
+def test_it_applies_a_transfer_once_when_eight_retries_race(pool, alice_account):
+    tid = services.transfer_id_for("race:grant:1")
+
+    def send(i):
+        return services.transfer(
+            transfer_id=tid, debit=pool, credit=alice_account, amount=60, code="grant", actor=None
+        )
+
+    outcomes = run_threads(8, send)
+    assert {o.pk for o in outcomes} == {tid}, outcomes
+    assert Account.objects.get(pk=alice_account.pk).balance == 60
