@@ -193,6 +193,13 @@ def reverse(
     district = original.debit_account.district or original.credit_account.district
     if not may_manage_books(actor, district):
         raise LedgerError(_("Only head-office staff may reverse a transfer."), code="forbidden")
+    escrow = Account.SystemRole.ESCROW
+    if escrow in (original.debit_account.system_role, original.credit_account.system_role):
+        # One leg alone would leave the escrow unbalanced; an order's money moves in pairs.
+        raise LedgerError(
+            _("Order payments through the escrow cannot be reversed here."),
+            code="not_reversible",
+        )
     if original.code == Transfer.Code.REVERSAL:
         raise LedgerError(_("A reversal cannot itself be reversed."), code="not_reversible")
     op = TransferOp(

@@ -311,3 +311,23 @@ def test_it_shows_minutes_as_hours():
         assert services.hours(750) == "12.5 小时"
     with translation.override("en"):
         assert services.hours(120) == "2 hours"
+
+
+@pytest.mark.django_db
+def test_it_refuses_to_reverse_one_leg_of_an_order_payment(pool, escrow, alice_account, alice):
+    fund(pool, alice_account, 60)
+    hold = services.reserve(
+        transfer_id=uuid.uuid4(),
+        debit=alice_account,
+        credit=escrow,
+        amount=60,
+        code="hold",
+        reference="place:7",
+        actor=None,
+    )
+    leg = services.post(transfer_id=uuid.uuid4(), pending_id=hold.pk, actor=None)
+    alice.is_superuser = True
+    alice.save()
+    with pytest.raises(LedgerError) as err:
+        services.reverse(transfer_id=uuid.uuid4(), original_id=leg.pk, actor=alice, reason="x")
+    assert err.value.code == "not_reversible"

@@ -1,0 +1,46 @@
+"""The member's coins page on a 360 px phone, in Chinese."""
+
+import uuid
+
+import pytest
+from django.test import Client
+
+from ledger import services
+from tests.e2e.conftest import CHROMIUM, browser, phone  # noqa: F401 (fixtures)
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not CHROMIUM, reason="chromium is not installed (.ci/run installs it)"),
+]
+
+
+def test_it_reads_well_on_a_phone(live_server, phone, alice, alice_account, pool):  # noqa: F811
+    for i in range(25):
+        services.transfer(
+            transfer_id=uuid.uuid4(),
+            debit=pool,
+            credit=alice_account,
+            amount=30,
+            code="grant",
+            actor=None,
+            memo=f"第{i}次",
+        )
+    client = Client()
+    client.force_login(alice)
+    phone.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    phone.goto(live_server.url + "/coins/")
+    assert phone.locator("h1").inner_text() == "我的时间币"
+    assert phone.get_by_test_id("balance").inner_text() == "12.5 小时"
+    assert phone.locator("[data-testid=statement] li").count() == 20
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert phone.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 18
+    phone.get_by_role("link", name="较早").click()
+    phone.wait_for_load_state()
+    assert phone.locator("[data-testid=statement] li").count() == 5
+    assert "第 2 页，共 2 页" in phone.locator("main").inner_text()
+    for box in phone.locator("main .button").all():
+        assert box.bounding_box()["height"] >= 44
+    assert phone.console_errors == []
