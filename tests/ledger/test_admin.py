@@ -54,6 +54,10 @@ def test_it_shows_street_staff_only_their_streets_accounts(
 def test_it_keeps_accounts_and_transfers_read_only(client, funded, head_office):
     client.force_login(head_office)
     account = Account.objects.filter(kind="member").first()
+    page = client.get(reverse("admin:ledger_account_change", args=[account.pk]))
+    assert page.status_code == 200 and 'name="posted_credits"' not in page.content.decode()
+    t = Transfer.objects.first()
+    assert client.get(reverse("admin:ledger_transfer_change", args=[t.pk])).status_code == 200
     response = client.post(
         reverse("admin:ledger_account_change", args=[account.pk]), {"posted_credits": 999999}
     )
@@ -205,3 +209,28 @@ def test_it_shows_a_failed_audit_on_the_staff_home_until_acknowledged(
         {"action": "acknowledge", "_selected_action": [run.pk]},
     )
     assert "failed-audits" not in client.get(reverse("admin:index")).content.decode()
+
+
+@pytest.mark.django_db
+def test_it_lists_transfers_and_audits_in_a_fixed_number_of_queries(
+    client, funded, district, elder, head_office, django_assert_max_num_queries
+):
+    account = selectors.member_account(elder)
+    for _ in range(30):
+        services.grant(
+            transfer_id=uuid.uuid4(),
+            district=district,
+            to=account,
+            amount=1,
+            actor=head_office,
+            reason="x",
+        )
+    for _ in range(5):
+        AuditRun.objects.create(ok=True, triggered_by=head_office)
+    client.force_login(head_office)
+    with django_assert_max_num_queries(14):
+        # session, user, roles (x2), count (x2), page with both accounts' owners joined…
+        response = client.get(reverse("admin:ledger_transfer_changelist"))
+    assert response.status_code == 200 and response.content.decode().count("张阿婆") >= 30
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("admin:ledger_auditrun_changelist")).status_code == 200
