@@ -83,3 +83,9 @@ def test_production_refuses_the_default_secret_key():
 def test_production_starts_with_a_real_secret_key():
     result = _settings_import({"DEBUG": "0", "SECRET_KEY": "a-real-key-from-the-vault-123"})
     assert result.returncode == 0, result.stderr
+
+
+def test_favicon_ico_points_at_the_site_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response.headers["Location"].endswith("favicon.svg")

@@ -13,6 +13,7 @@ admin.site.index_title = _("Management")
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon),
     path("i18n/", include("django.conf.urls.i18n")),
     path("auth/", include("allauth.urls")),
     path("me/", include("accounts.urls")),

@@ -4,7 +4,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -16,6 +17,12 @@ log = logging.getLogger(__name__)
 @require_GET
 def home(request):
     return render(request, "home.html")
+
+
+@require_GET
+def favicon(request):
+    # Browsers ask for /favicon.ico on pages (the admin's) that do not name an icon.
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 def _check_database() -> str:

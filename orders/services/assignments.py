@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import IntegrityRecord, Member, User
 from accounts.selectors import provider_problems
+from accounts.services import record_integrity_event
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger
 from orders.models import Assignment, Place, ServiceRequest, SignRecord
@@ -174,12 +175,7 @@ def _strike(a: Assignment, kind: str, *, actor) -> None:
     member = Member.objects.filter(user_id=a.volunteer_id).first()
     if member is None:
         return
-    IntegrityRecord.objects.get_or_create(
-        member=member,
-        kind=kind,
-        reference=f"assignment:{a.pk}",
-        defaults={"occurred_at": timezone.now(), "recorded_by": actor},
-    )
+    record_integrity_event(member=member, kind=kind, reference=f"assignment:{a.pk}", actor=actor)
 
 
 # --- sign in and out ----------------------------------------------------------------------

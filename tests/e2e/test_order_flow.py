@@ -75,7 +75,6 @@ def test_it_walks_an_order_from_posting_to_rating_on_a_phone(
         phone.wait_for_load_state()
     req.refresh_from_db()
     assert req.status == "published"
-    phone.console_errors.clear()  # Django admin pages have no icon link: /favicon.ico 404s
     assert base_account.__class__.objects.get(pk=base_account.pk).available == 9 * HOUR
 
     # The base's screen shows the sign-in code.
