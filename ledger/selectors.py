@@ -146,3 +146,13 @@ def districts_granted_by(user) -> QuerySet[Branch]:
     if user.is_superuser:
         return districts
     return districts.filter(staff_roles__user=user, staff_roles__role="head_office").distinct()
+
+
+def base_accounts_of_staff(user) -> QuerySet[Account]:
+    """Coin accounts of the service bases the user works for (base staff only)."""
+    from branches.selectors import staff_roles
+
+    base_ids = staff_roles(user).filter(role="base_staff").values("base_id")
+    return Account.objects.filter(kind=Account.Kind.BASE, base_id__in=base_ids).select_related(
+        "base"
+    )

@@ -84,3 +84,24 @@ def test_it_shows_only_the_viewers_own_account(client, alice, bob, bob_account, 
     client.force_login(alice)
     html = client.get(reverse("ledger:my_coins")).content.decode()
     assert "10 小时" not in html
+
+
+@pytest.mark.django_db
+def test_it_shows_base_staff_their_bases_coins_only(
+    client, base_a, base_b, base_staff_a, district, head_office
+):
+    for base in (base_a, base_b):
+        services.grant(
+            transfer_id=uuid.uuid4(),
+            district=district,
+            to=selectors.base_account(base),
+            amount=120,
+            actor=head_office,
+            reason="备用",
+        )
+    client.force_login(base_staff_a)
+    home = client.get(reverse("ledger:my_coins")).content.decode()
+    assert base_a.name in home and base_b.name not in home
+    own = client.get(reverse("ledger:base_coins", args=[base_a.pk]))
+    assert own.status_code == 200 and "+2 小时" in own.content.decode()
+    assert client.get(reverse("ledger:base_coins", args=[base_b.pk])).status_code == 404
