@@ -1,7 +1,7 @@
 """Every change to the time-coin books.
 
-Each public function runs in one transaction, locks the account rows it touches with
-``select_for_update()`` in ascending id order (so two writers never deadlock), checks the
+Each public function runs in one transaction, locks the account rows it touches
+(``SELECT … FOR UPDATE`` in ascending id order, so two writers never deadlock), checks the
 rules (overdraft, balance cap, daily cap) against the locked rows, and raises ``LedgerError``
 with a message a person can act on. The CHECK constraints of ``ledger.models`` are the
 backstop: an ``IntegrityError`` becomes a ``LedgerError`` too.
@@ -14,62 +14,41 @@ Derive ids with ``uuid.uuid5(NAMESPACE, "hold:place:123")`` so retries are safe.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import date
 
-from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
-from django.db.models import F
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.utils.translation import gettext as _
 
-from ledger.models import Account, DailyCredit, Transfer
-from timebank.policy import MINUTES_PER_HOUR, get_policy
+from ledger.engine import (  # re-exported: the ledger's interface lives here
+    LedgerError,
+    Operation,
+    PostOp,
+    TransferOp,
+    VoidOp,
+    apply_operations,
+    hours,
+)
+from ledger.models import Account, Transfer
+
+__all__ = [
+    "NAMESPACE",
+    "LedgerError",
+    "Operation",
+    "PostOp",
+    "TransferOp",
+    "VoidOp",
+    "execute",
+    "grant",
+    "hours",
+    "post",
+    "reserve",
+    "reverse",
+    "transfer",
+    "transfer_id_for",
+    "void",
+]
 
 NAMESPACE = uuid.UUID("6f1c7e0a-3f0b-5c59-9d43-2b7f3c1e8a11")
-LOCK_TIMEOUT_MS = 5000  # a hold on an account row is brief; waiting longer means trouble
-
-
-class LedgerError(Exception):
-    """A ledger rule refused the change; ``message`` is translated, for the user."""
-
-    def __init__(self, message: str, *, code: str = "") -> None:
-        super().__init__(message)
-        self.message = str(message)
-        self.code = code
-
-    def __str__(self) -> str:
-        return self.message
-
-
-@dataclass(frozen=True)
-class TransferOp:
-    transfer_id: uuid.UUID
-    debit: Account
-    credit: Account
-    amount: int
-    code: str
-    pending: bool = False
-    service_date: date | None = None
-    reference: str = ""
-    memo: str = ""
-    reverses: Transfer | None = None  # set by ``reverse`` only
-
-
-@dataclass(frozen=True)
-class PostOp:
-    transfer_id: uuid.UUID
-    pending_id: uuid.UUID
-    amount: int | None = None
-    memo: str = ""
-
-
-@dataclass(frozen=True)
-class VoidOp:
-    transfer_id: uuid.UUID
-    pending_id: uuid.UUID
-    memo: str = ""
-
-
-Operation = TransferOp | PostOp | VoidOp
 
 
 def transfer_id_for(key: str) -> uuid.UUID:
@@ -262,7 +241,7 @@ def execute(operations: list[Operation], *, actor, on_behalf_of=None) -> list[Tr
     for attempt in (1, 2):
         try:
             with transaction.atomic():
-                return _execute(list(operations), actor=actor, on_behalf_of=on_behalf_of)
+                return apply_operations(list(operations), actor=actor, on_behalf_of=on_behalf_of)
         except IntegrityError as exc:
             if attempt == 1 and _constraint_name(exc) == "ledger_transfer_pkey":
                 continue  # a concurrent twin committed this id first: the retry returns it
@@ -279,328 +258,6 @@ def execute(operations: list[Operation], *, actor, on_behalf_of=None) -> list[Tr
     raise AssertionError("unreachable")
 
 
-# --- the engine -----------------------------------------------------------------------------
-
-
 def _constraint_name(exc: DatabaseError) -> str:
     diag = getattr(getattr(exc, "__cause__", None), "diag", None)
     return getattr(diag, "constraint_name", None) or str(exc).splitlines()[0]
-
-
-# The hot path speaks SQL directly: one statement locks the accounts (and sets the lock
-# timeout, and tells whether any transfer id exists already), one inserts the transfers, one
-# updates the totals. The ORM's per-query overhead would otherwise dominate (bench/ledger.py).
-# Identifiers in this SQL come from the models' _meta; every value is a bound parameter.
-_LOCK_COLUMNS = (
-    "id",
-    "kind",
-    "user_id",
-    "base_id",
-    "system_role",
-    "district_id",
-    "posted_debits",
-    "posted_credits",
-    "pending_debits",
-    "pending_credits",
-    "max_balance",
-)
-_TOTALS = ("posted_debits", "posted_credits", "pending_debits", "pending_credits")
-
-
-def _marks(n: int) -> str:
-    return ", ".join(["%s"] * n)
-
-
-def _lock_accounts(ids: set[int], transfer_ids: list[uuid.UUID]) -> tuple[dict, bool]:
-    """Lock the accounts in id order; also say whether any of ``transfer_ids`` exists."""
-    if not ids:
-        return {}, False
-    qn = connection.ops.quote_name
-    prep = Transfer._meta.pk.get_db_prep_value
-    cols = ", ".join(f"a.{qn(c)}" for c in _LOCK_COLUMNS)
-    seen = (
-        f"(SELECT COUNT(*) FROM {qn(Transfer._meta.db_table)} "  # noqa: S608 (names from _meta)
-        f"WHERE {qn('id')} IN ({_marks(len(transfer_ids))}))"
-    )
-    table = f"{qn(Account._meta.db_table)} a"
-    tail = ""
-    if connection.vendor == "postgresql":
-        # set_config runs in a FROM subquery, so before LockRows waits for any row.
-        table += (
-            f", (SELECT set_config('lock_timeout', '{int(LOCK_TIMEOUT_MS)}', true)) lock_timeout"
-        )
-        tail = " FOR UPDATE OF a"
-    # (SQLite: transactions are IMMEDIATE, so writers are serialised anyway.)
-    sql = (
-        f"SELECT {cols}, {seen} FROM {table} "  # noqa: S608 (names from _meta, values bound)
-        f"WHERE a.{qn('id')} IN ({_marks(len(ids))}) ORDER BY a.{qn('id')}{tail}"
-    )
-    params = [prep(t, connection) for t in transfer_ids] + sorted(ids)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if len(rows) != len(ids):
-        raise LedgerError(_("A coin account does not exist."), code="no_account")
-    locked = {}
-    for row in rows:
-        account = Account.from_db(connection.alias, _LOCK_COLUMNS, row[:-1])
-        locked[account.pk] = account
-    return locked, bool(rows[0][-1])
-
-
-def _insert_transfers(transfers: list[Transfer]) -> None:
-    qn = connection.ops.quote_name
-    fields = Transfer._meta.concrete_fields
-    row = f"({_marks(len(fields))})"
-    params = [
-        f.get_db_prep_save(getattr(t, f.attname), connection) for t in transfers for f in fields
-    ]
-    columns = ", ".join(qn(f.column) for f in fields)
-    sql = f"INSERT INTO {qn(Transfer._meta.db_table)} ({columns}) VALUES "  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql + ", ".join([row] * len(transfers)), params)
-
-
-def _update_totals(accounts: list[Account]) -> None:
-    qn = connection.ops.quote_name
-    sets, params = [], []
-    for column in _TOTALS:
-        sets.append(f"{qn(column)} = CASE {qn('id')}{' WHEN %s THEN %s' * len(accounts)} END")
-        for a in accounts:
-            params += [a.pk, getattr(a, column)]
-    params += [a.pk for a in accounts]
-    sql = f"UPDATE {qn(Account._meta.db_table)} SET {', '.join(sets)} WHERE {qn('id')} IN "  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql + f"({_marks(len(accounts))})", params)  # values are bound
-
-
-def _execute(operations: list[Operation], *, actor, on_behalf_of) -> list[Transfer]:
-    pending_ids = {op.pending_id for op in operations if not isinstance(op, TransferOp)}
-    known = {t.pk: t for t in Transfer.objects.filter(pk__in=pending_ids)} if pending_ids else {}
-    account_ids: set[int] = set()
-    for op in operations:
-        if isinstance(op, TransferOp):
-            if op.debit.pk is None or op.credit.pk is None:
-                raise LedgerError(_("A coin account does not exist."), code="no_account")
-            account_ids |= {op.debit.pk, op.credit.pk}
-        elif op.pending_id in known:
-            account_ids |= {
-                known[op.pending_id].debit_account_id,
-                known[op.pending_id].credit_account_id,
-            }
-    transfer_ids = [op.transfer_id for op in operations]
-    accounts, seen = _lock_accounts(account_ids, transfer_ids)
-    # A retry returns the first transfer (a concurrent twin is caught by the primary key).
-    existing = {t.pk: t for t in Transfer.objects.filter(pk__in=transfer_ids)} if seen else {}
-    resolved = set()
-    if pending_ids:
-        resolved = set(
-            Transfer.objects.filter(pending_id__in=pending_ids).values_list("pending_id", flat=True)
-        )
-    engine = _Engine(accounts=accounts, known=known, resolved=resolved)
-    results: list[Transfer] = []
-    for op in operations:
-        if op.transfer_id in existing:
-            first = existing[op.transfer_id]
-            _check_same_content(first, op, known)
-            results.append(first)
-            continue
-        if op.transfer_id in engine.created_ids:
-            raise LedgerError(_("The same transfer id is used twice."), code="duplicate_id")
-        results.append(engine.apply(op, actor=actor, on_behalf_of=on_behalf_of))
-    engine.flush()
-    return results
-
-
-class _Engine:
-    """Applies operations to locked accounts in memory, then writes them once."""
-
-    def __init__(self, *, accounts, known, resolved) -> None:
-        self.accounts: dict[int, Account] = accounts
-        self.known: dict[uuid.UUID, Transfer] = known
-        self.resolved: set[uuid.UUID] = resolved
-        self.created: list[Transfer] = []
-        self.created_ids: set[uuid.UUID] = set()
-        self.dirty: set[int] = set()
-        self.reversed: set[uuid.UUID] = set()
-
-    def apply(self, op: Operation, *, actor, on_behalf_of) -> Transfer:
-        new = self._transfer(op) if isinstance(op, TransferOp) else self._resolve(op)
-        new.actor = actor if getattr(actor, "pk", None) else None
-        new.on_behalf_of = on_behalf_of if getattr(on_behalf_of, "pk", None) else None
-        self.created.append(new)
-        self.created_ids.add(new.pk)
-        self.known[new.pk] = new
-        return new
-
-    def flush(self) -> None:
-        if self.created:
-            _insert_transfers(self.created)
-        if self.dirty:
-            _update_totals([self.accounts[pk] for pk in sorted(self.dirty)])
-
-    def _transfer(self, op: TransferOp) -> Transfer:
-        amount = op.amount
-        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-            raise LedgerError(
-                _("The amount must be a positive whole number of minutes."), code="bad_amount"
-            )
-        if op.code not in Transfer.Code.values:
-            raise LedgerError(_("Unknown transfer code."), code="bad_code")
-        debit, credit = self.accounts[op.debit.pk], self.accounts[op.credit.pk]
-        if debit.pk == credit.pk:
-            raise LedgerError(_("An account cannot pay itself."), code="same_account")
-        if op.reverses is not None:
-            if op.reverses.pk in self.reversed or op.reverses.reversals.exists():
-                raise LedgerError(
-                    _("This transfer has already been reversed."), code="already_reversed"
-                )
-            self.reversed.add(op.reverses.pk)
-        if not debit.is_overdraft_exempt and debit.available < amount:
-            raise LedgerError(
-                _("Not enough time coins: %(available)s available, %(amount)s needed.")
-                % {"available": hours(debit.available), "amount": hours(amount)},
-                code="insufficient",
-            )
-        if credit.max_balance is not None and (
-            credit.balance + credit.pending_credits + amount > credit.max_balance
-        ):
-            raise LedgerError(
-                _("This would take %(owner)s over the balance cap of %(cap)s.")
-                % {"owner": _owner(credit), "cap": hours(credit.max_balance)},
-                code="balance_cap",
-            )
-        if op.code == Transfer.Code.SERVICE and op.service_date and credit.user_id:
-            _charge_daily(
-                user_id=credit.user_id, service_date=op.service_date, minutes=amount, owner=credit
-            )
-        if op.pending:
-            debit.pending_debits += amount
-            credit.pending_credits += amount
-        else:
-            debit.posted_debits += amount
-            credit.posted_credits += amount
-        self.dirty |= {debit.pk, credit.pk}
-        return Transfer(
-            id=op.transfer_id,
-            debit_account=debit,
-            credit_account=credit,
-            amount=amount,
-            kind=Transfer.Kind.PENDING if op.pending else Transfer.Kind.SINGLE,
-            code=op.code,
-            service_date=op.service_date,
-            reference=op.reference,
-            memo=op.memo,
-            reverses=op.reverses,
-        )
-
-    def _resolve(self, op: PostOp | VoidOp) -> Transfer:
-        pending = self.known.get(op.pending_id)
-        if pending is None or pending.kind != Transfer.Kind.PENDING:
-            raise LedgerError(_("There is no such pending transfer."), code="not_found")
-        if pending.pk in self.resolved:
-            raise LedgerError(
-                _("This reservation has already been posted or voided."), code="already_resolved"
-            )
-        posting = isinstance(op, PostOp)
-        amount = pending.amount
-        if posting and op.amount is not None:
-            amount = op.amount
-            if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-                raise LedgerError(
-                    _("The amount must be a positive whole number of minutes."), code="bad_amount"
-                )
-            if amount > pending.amount:
-                raise LedgerError(_("Cannot post more than was reserved."), code="over_post")
-        debit = self.accounts[pending.debit_account_id]
-        credit = self.accounts[pending.credit_account_id]
-        debit.pending_debits -= pending.amount
-        credit.pending_credits -= pending.amount
-        if posting:
-            debit.posted_debits += amount
-            credit.posted_credits += amount
-        released = pending.amount - amount if posting else pending.amount
-        if (
-            released
-            and pending.code == Transfer.Code.SERVICE
-            and pending.service_date
-            and credit.user_id
-        ):
-            DailyCredit.objects.filter(
-                user_id=credit.user_id, service_date=pending.service_date
-            ).update(minutes=F("minutes") - released)
-        self.resolved.add(pending.pk)
-        self.dirty |= {debit.pk, credit.pk}
-        return Transfer(
-            id=op.transfer_id,
-            debit_account=debit,
-            credit_account=credit,
-            amount=amount,
-            kind=Transfer.Kind.POST if posting else Transfer.Kind.VOID,
-            pending=pending,
-            code=pending.code,
-            service_date=pending.service_date,
-            reference=pending.reference,
-            memo=op.memo,
-        )
-
-
-def _charge_daily(*, user_id: int, service_date: date, minutes: int, owner: Account) -> None:
-    counter = (
-        DailyCredit.objects.select_for_update()
-        .filter(user_id=user_id, service_date=service_date)
-        .first()
-    )
-    if counter is None:
-        counter = DailyCredit.objects.create(
-            user_id=user_id,
-            service_date=service_date,
-            minutes=0,
-            limit=get_policy().daily_credit_cap_minutes,
-        )
-    if counter.limit is not None and counter.minutes + minutes > counter.limit:
-        raise LedgerError(
-            _("%(owner)s has reached the daily cap of %(cap)s for %(date)s.")
-            % {"owner": _owner(owner), "cap": hours(counter.limit), "date": service_date},
-            code="daily_cap",
-        )
-    DailyCredit.objects.filter(pk=counter.pk).update(minutes=F("minutes") + minutes)
-
-
-def _check_same_content(first: Transfer, op: Operation, known: dict) -> None:
-    if isinstance(op, TransferOp):
-        same = (
-            first.kind == (Transfer.Kind.PENDING if op.pending else Transfer.Kind.SINGLE)
-            and first.debit_account_id == op.debit.pk
-            and first.credit_account_id == op.credit.pk
-            and first.amount == op.amount
-            and first.code == op.code
-            and first.service_date == op.service_date
-            and first.reference == op.reference
-        )
-    else:
-        kind = Transfer.Kind.POST if isinstance(op, PostOp) else Transfer.Kind.VOID
-        same = first.kind == kind and first.pending_id == op.pending_id
-        if same and isinstance(op, PostOp) and op.amount is not None:
-            same = first.amount == op.amount
-    if not same:
-        raise LedgerError(
-            _("This transfer id was already used for a different transfer."),
-            code="id_reused",
-        )
-
-
-def _owner(account: Account) -> str:
-    if account.kind == Account.Kind.MEMBER:
-        return str(account.user)
-    if account.kind == Account.Kind.BASE:
-        return str(account.base)
-    return account.get_system_role_display()
-
-
-def hours(minutes: int | None) -> str:
-    """Minutes as hours for people: ``750`` → ``12.5 小时`` (``12.5 hours`` in English)."""
-    if minutes is None:
-        return ""
-    value = f"{minutes / MINUTES_PER_HOUR:.2f}".rstrip("0").rstrip(".")
-    return _("%(hours)s hours") % {"hours": value}

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from django.db import connections
 
-from ledger import services
+from ledger import engine, services
 from ledger.models import Account, DailyCredit
 from ledger.services import LedgerError
 
@@ -127,7 +127,7 @@ def test_it_gives_up_on_a_locked_account_after_the_lock_timeout(pool, alice_acco
 
     from django.db import transaction
 
-    monkeypatch.setattr(services, "LOCK_TIMEOUT_MS", 300)
+    monkeypatch.setattr(engine, "LOCK_TIMEOUT_MS", 300)
     outcome = {}
 
     def writer():
