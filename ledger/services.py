@@ -242,6 +242,12 @@ def execute(operations: list[Operation], *, actor, on_behalf_of=None) -> list[Tr
         try:
             with transaction.atomic():
                 return apply_operations(list(operations), actor=actor, on_behalf_of=on_behalf_of)
+        except LedgerError:
+            # A twin that committed while we waited for the locks may have changed the
+            # balances our checks saw; the retry sees it and returns the first transfer.
+            if attempt == 1 and _any_exists(operations):
+                continue
+            raise
         except IntegrityError as exc:
             if attempt == 1 and _constraint_name(exc) == "ledger_transfer_pkey":
                 continue  # a concurrent twin committed this id first: the retry returns it
@@ -256,6 +262,10 @@ def execute(operations: list[Operation], *, actor, on_behalf_of=None) -> list[Tr
                 code="busy",
             ) from exc
     raise AssertionError("unreachable")
+
+
+def _any_exists(operations: list[Operation]) -> bool:
+    return Transfer.objects.filter(pk__in=[op.transfer_id for op in operations]).exists()
 
 
 def _constraint_name(exc: DatabaseError) -> str:

@@ -169,3 +169,32 @@ def test_it_applies_a_transfer_once_when_eight_retries_race(pool, alice_account)
     outcomes = run_threads(8, send)
     assert {o.pk for o in outcomes} == {tid}, outcomes
     assert Account.objects.get(pk=alice_account.pk).balance == 60
+
+
+def test_it_returns_the_first_transfer_to_racing_retries_that_drain_the_account(
+    pool, alice_account, bob_account
+):
+    services.transfer(
+        transfer_id=uuid.uuid4(),
+        debit=pool,
+        credit=alice_account,
+        amount=60,
+        code="grant",
+        actor=None,
+    )
+    tid = services.transfer_id_for("race:gift:all")
+
+    def send(i):
+        # The first to lock spends everything; its twins must still get it back, not an error.
+        return services.transfer(
+            transfer_id=tid,
+            debit=alice_account,
+            credit=bob_account,
+            amount=60,
+            code="gift",
+            actor=None,
+        )
+
+    outcomes = run_threads(6, send)
+    assert {getattr(o, "pk", o) for o in outcomes} == {tid}, outcomes
+    assert Account.objects.get(pk=bob_account.pk).balance == 60
