@@ -63,7 +63,7 @@ Operation = TransferOp | PostOp | VoidOp
 
 
 # The hot path speaks SQL directly: one statement locks the accounts (and sets the lock
-# timeout, and tells whether any transfer id exists already), one inserts the transfers, one
+# timeout, and tells whether any transfer id exists already), one inserts the transfers and
 # updates the totals. The ORM's per-query overhead would otherwise dominate (bench/ledger.py).
 # Identifiers in this SQL come from the models' _meta; every value is a bound parameter.
 _LOCK_COLUMNS = (
@@ -123,7 +123,7 @@ def _lock_accounts(ids: set[int], transfer_ids: list[uuid.UUID]) -> tuple[dict, 
     return locked, bool(rows[0][-1])
 
 
-def _insert_transfers(transfers: list[Transfer]) -> None:
+def _insert_sql(transfers: list[Transfer]) -> tuple[str, list]:
     qn = connection.ops.quote_name
     fields = Transfer._meta.concrete_fields
     row = f"({_marks(len(fields))})"
@@ -132,11 +132,10 @@ def _insert_transfers(transfers: list[Transfer]) -> None:
     ]
     columns = ", ".join(qn(f.column) for f in fields)
     sql = f"INSERT INTO {qn(Transfer._meta.db_table)} ({columns}) VALUES "  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql + ", ".join([row] * len(transfers)), params)
+    return sql + ", ".join([row] * len(transfers)), params
 
 
-def _update_totals(accounts: list[Account]) -> None:
+def _update_sql(accounts: list[Account]) -> tuple[str, list]:
     qn = connection.ops.quote_name
     sets, params = [], []
     for column in _TOTALS:
@@ -145,8 +144,22 @@ def _update_totals(accounts: list[Account]) -> None:
             params += [a.pk, getattr(a, column)]
     params += [a.pk for a in accounts]
     sql = f"UPDATE {qn(Account._meta.db_table)} SET {', '.join(sets)} WHERE {qn('id')} IN "  # noqa: S608
+    return sql + f"({_marks(len(accounts))})", params
+
+
+def _write(transfers: list[Transfer], accounts: list[Account]) -> None:
+    """Insert the transfers and update the totals: one statement on PostgreSQL."""
+    statements = []
+    if transfers:
+        statements.append(_insert_sql(transfers))
+    if accounts:
+        statements.append(_update_sql(accounts))
+    if connection.vendor == "postgresql" and len(statements) == 2:
+        (insert, insert_params), (update, update_params) = statements
+        statements = [(f"WITH inserted AS ({insert}) {update}", insert_params + update_params)]
     with connection.cursor() as cursor:
-        cursor.execute(sql + f"({_marks(len(accounts))})", params)  # values are bound
+        for sql, params in statements:
+            cursor.execute(sql, params)
 
 
 def apply_operations(operations: list[Operation], *, actor, on_behalf_of) -> list[Transfer]:
@@ -210,10 +223,7 @@ class _Engine:
         return new
 
     def flush(self) -> None:
-        if self.created:
-            _insert_transfers(self.created)
-        if self.dirty:
-            _update_totals([self.accounts[pk] for pk in sorted(self.dirty)])
+        _write(self.created, [self.accounts[pk] for pk in sorted(self.dirty)])
 
     def _transfer(self, op: TransferOp) -> Transfer:
         amount = op.amount
