@@ -1,5 +1,11 @@
-"""The ledger's engine: applies operations to locked accounts and writes them in three
-statements. ``ledger.services`` wraps it in a transaction; call the services, not this.
+"""The ledger's engine: applies operations to locked accounts and writes them.
+
+Two paths, same rules: a plain single-phase transfer on PostgreSQL is one call of the
+``ledger_single_transfer`` database function (migration 0003: lock, check, insert, update in
+one round trip); everything else (reservations, posts, voids, daily caps, reversals, several
+operations at once, SQLite) locks in one statement and writes in one or two. The
+hypothesis stateful test drives both against the same model. ``ledger.services`` wraps this
+in a transaction; call the services, not this module.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from datetime import date
 
 from django.db import connection
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ledger.models import Account, DailyCredit, Transfer
@@ -162,8 +169,103 @@ def _write(transfers: list[Transfer], accounts: list[Account]) -> None:
             cursor.execute(sql, params)
 
 
+def _validate(op: TransferOp) -> int:
+    amount = op.amount
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise LedgerError(
+            _("The amount must be a positive whole number of minutes."), code="bad_amount"
+        )
+    if op.code not in Transfer.Code.values:
+        raise LedgerError(_("Unknown transfer code."), code="bad_code")
+    if op.debit.pk is None or op.credit.pk is None:
+        raise LedgerError(_("A coin account does not exist."), code="no_account")
+    if op.debit.pk == op.credit.pk:
+        raise LedgerError(_("An account cannot pay itself."), code="same_account")
+    return amount
+
+
+def _insufficient(debit: Account, amount: int) -> LedgerError:
+    return LedgerError(
+        _("Not enough time coins: %(available)s available, %(amount)s needed.")
+        % {"available": hours(debit.available), "amount": hours(amount)},
+        code="insufficient",
+    )
+
+
+def _over_cap(credit: Account) -> LedgerError:
+    return LedgerError(
+        _("This would take %(owner)s over the balance cap of %(cap)s.")
+        % {"owner": _owner(credit), "cap": hours(credit.max_balance)},
+        code="balance_cap",
+    )
+
+
+def _fast_path_applies(operations: list[Operation]) -> bool:
+    """A plain single-phase transfer on PostgreSQL: one call of ledger_single_transfer."""
+    if connection.vendor != "postgresql" or len(operations) != 1:
+        return False
+    op = operations[0]
+    return (
+        isinstance(op, TransferOp)
+        and not op.pending
+        and op.reverses is None
+        and not (op.code == Transfer.Code.SERVICE and op.service_date)
+    )
+
+
+def _single_transfer(op: TransferOp, *, actor, on_behalf_of) -> Transfer:
+    """The database function locks, checks and writes in one round trip (migration 0003)."""
+    amount = _validate(op)
+    new = Transfer(
+        id=op.transfer_id,
+        debit_account_id=op.debit.pk,
+        credit_account_id=op.credit.pk,
+        amount=amount,
+        kind=Transfer.Kind.SINGLE,
+        code=op.code,
+        service_date=op.service_date,
+        reference=op.reference,
+        memo=op.memo,
+        actor_id=getattr(actor, "pk", None),
+        on_behalf_of_id=getattr(on_behalf_of, "pk", None),
+        created_at=timezone.now(),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ledger_single_transfer(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                new.pk,
+                new.debit_account_id,
+                new.credit_account_id,
+                amount,
+                new.code,
+                new.reference,
+                new.actor_id,
+                new.on_behalf_of_id,
+                new.memo,
+                new.created_at,
+                int(LOCK_TIMEOUT_MS),
+            ],
+        )
+        status = cursor.fetchone()[0]
+    if status == "ok":
+        return new
+    if status == "exists":
+        first = Transfer.objects.get(pk=op.transfer_id)
+        _check_same_content(first, op, {})
+        return first
+    if status == "no_account":
+        raise LedgerError(_("A coin account does not exist."), code="no_account")
+    accounts = Account.objects.select_related("user", "base").in_bulk([op.debit.pk, op.credit.pk])
+    if status == "insufficient":
+        raise _insufficient(accounts[op.debit.pk], amount)
+    raise _over_cap(accounts[op.credit.pk])
+
+
 def apply_operations(operations: list[Operation], *, actor, on_behalf_of) -> list[Transfer]:
     """Lock, check and apply; the caller provides the transaction."""
+    if _fast_path_applies(operations):
+        return [_single_transfer(operations[0], actor=actor, on_behalf_of=on_behalf_of)]
     pending_ids = {op.pending_id for op in operations if not isinstance(op, TransferOp)}
     known = {t.pk: t for t in Transfer.objects.filter(pk__in=pending_ids)} if pending_ids else {}
     account_ids: set[int] = set()
@@ -226,16 +328,8 @@ class _Engine:
         _write(self.created, [self.accounts[pk] for pk in sorted(self.dirty)])
 
     def _transfer(self, op: TransferOp) -> Transfer:
-        amount = op.amount
-        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-            raise LedgerError(
-                _("The amount must be a positive whole number of minutes."), code="bad_amount"
-            )
-        if op.code not in Transfer.Code.values:
-            raise LedgerError(_("Unknown transfer code."), code="bad_code")
+        amount = _validate(op)
         debit, credit = self.accounts[op.debit.pk], self.accounts[op.credit.pk]
-        if debit.pk == credit.pk:
-            raise LedgerError(_("An account cannot pay itself."), code="same_account")
         if op.reverses is not None:
             if op.reverses.pk in self.reversed or op.reverses.reversals.exists():
                 raise LedgerError(
@@ -243,19 +337,11 @@ class _Engine:
                 )
             self.reversed.add(op.reverses.pk)
         if not debit.is_overdraft_exempt and debit.available < amount:
-            raise LedgerError(
-                _("Not enough time coins: %(available)s available, %(amount)s needed.")
-                % {"available": hours(debit.available), "amount": hours(amount)},
-                code="insufficient",
-            )
+            raise _insufficient(debit, amount)
         if credit.max_balance is not None and (
             credit.balance + credit.pending_credits + amount > credit.max_balance
         ):
-            raise LedgerError(
-                _("This would take %(owner)s over the balance cap of %(cap)s.")
-                % {"owner": _owner(credit), "cap": hours(credit.max_balance)},
-                code="balance_cap",
-            )
+            raise _over_cap(credit)
         if op.code == Transfer.Code.SERVICE and op.service_date and credit.user_id:
             _charge_daily(
                 user_id=credit.user_id, service_date=op.service_date, minutes=amount, owner=credit

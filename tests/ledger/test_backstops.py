@@ -96,7 +96,7 @@ def test_it_turns_a_constraint_refusal_into_a_ledger_error(pool, alice_account, 
 
     monkeypatch.setattr(Account, "is_overdraft_exempt", True)
     with pytest.raises(services.LedgerError) as err:
-        services.transfer(
+        services.reserve(  # a reservation goes through the Python engine
             transfer_id=uuid.uuid4(),
             debit=alice_account,
             credit=pool,
@@ -107,3 +107,21 @@ def test_it_turns_a_constraint_refusal_into_a_ledger_error(pool, alice_account, 
     assert err.value.code == "refused"
     assert "account_no_overdraft" in err.value.message
     assert Transfer.objects.count() == 0
+
+
+def test_it_runs_plain_transfers_through_the_database_function(pool, alice_account):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        grant(pool, alice_account, 60)
+    assert any("ledger_single_transfer" in q["sql"] for q in queries.captured_queries)
+    with pytest.raises(services.LedgerError) as err:
+        services.transfer(
+            transfer_id=uuid.uuid4(),
+            debit=alice_account,
+            credit=pool,
+            amount=61,
+            code="gift",
+            actor=None,
+        )
+    assert err.value.code == "insufficient" and "1 小时" in err.value.message
