@@ -17,6 +17,7 @@ import uuid
 from datetime import date
 
 from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from ledger.engine import (  # re-exported: the ledger's interface lives here
@@ -29,6 +30,7 @@ from ledger.engine import (  # re-exported: the ledger's interface lives here
     hours,
 )
 from ledger.models import Account, Transfer
+from timebank.policy import get_policy
 
 __all__ = [
     "NAMESPACE",
@@ -37,6 +39,7 @@ __all__ = [
     "PostOp",
     "TransferOp",
     "VoidOp",
+    "apply_policy_balance_cap",
     "execute",
     "grant",
     "hours",
@@ -271,3 +274,27 @@ def _any_exists(operations: list[Operation]) -> bool:
 def _constraint_name(exc: DatabaseError) -> str:
     diag = getattr(getattr(exc, "__cause__", None), "diag", None)
     return getattr(diag, "constraint_name", None) or str(exc).splitlines()[0]
+
+
+@transaction.atomic
+def apply_policy_balance_cap() -> dict[str, int]:
+    """Give every member account the active policy's balance cap.
+
+    The cap is stored on the account row so that the database can enforce it; run this after
+    changing TIMEBANK_POLICY (``manage.py apply_policy``; ``make run`` and the web container
+    do it on start). An account already holding more than a lowered cap keeps what it holds
+    as its cap: it receives nothing more until it spends, and no coin is taken away.
+    """
+    cap = get_policy().balance_cap_minutes
+    members = Account.objects.filter(kind=Account.Kind.MEMBER)
+    # Lock in id order, as every writer does, so no transfer changes a balance under us.
+    list(members.select_for_update().order_by("pk").values_list("pk", flat=True))
+    if cap is None:
+        return {"set": members.exclude(max_balance=None).update(max_balance=None), "held": 0}
+    held = F("posted_credits") - F("posted_debits") + F("pending_credits")
+    members = members.annotate(held=held)
+    over = members.filter(held__gt=cap).exclude(max_balance=held).update(max_balance=held)
+    within = members.filter(held__lte=cap)
+    changed = within.exclude(max_balance=cap).update(max_balance=cap)
+    changed += within.filter(max_balance=None).update(max_balance=cap)
+    return {"set": changed, "held": over}

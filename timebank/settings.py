@@ -105,7 +105,9 @@ TEMPLATES = [
 # Database: SQLite on a laptop (immediate transactions, WAL, busy timeout so concurrent
 # writers wait instead of failing), PostgreSQL in production and in CI.
 SQLITE_PATH = BASE_DIR / "db.sqlite3"
-DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{SQLITE_PATH}")}
+# An empty DATABASE_URL counts as unset, as it does for REDIS_URL.
+DATABASE_URL = env.str("DATABASE_URL", default="") or f"sqlite:///{SQLITE_PATH}"
+DATABASES = {"default": environ.Env.db_url_config(DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
