@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -29,6 +30,11 @@ from orders.services.common import (
 from timebank.policy import get_policy
 
 # --- grab, confirm, cancel ----------------------------------------------------------------
+
+
+def service_date_of(req: ServiceRequest):
+    """The day a service counts towards the daily cap: its start, on the policy's clock."""
+    return timezone.localdate(req.starts_at, ZoneInfo(get_policy().time_zone))
 
 
 def _check_overlap(volunteer: User, req: ServiceRequest) -> None:
@@ -97,7 +103,7 @@ def grab_place(*, service_request: ServiceRequest, volunteer: User) -> Assignmen
         code="service",
         actor=volunteer,
         pending=True,
-        service_date=timezone.localdate(req.starts_at),
+        service_date=service_date_of(req),
         reference=place.reference,
         memo=f"need:{req.pk}",
     )

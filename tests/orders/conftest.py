@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -14,6 +15,17 @@ from orders import services
 from orders.models import ServiceCategory
 
 HOUR = 60
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def shanghai(days: int, hour: int, minute: int = 0) -> timedelta:
+    """How far from now a Shanghai wall-clock time ``days`` ahead is, for ``starts_in``.
+
+    Tests about service dates must not depend on the hour they run at.
+    """
+    day = timezone.localdate(timezone.now(), SHANGHAI) + timedelta(days=days)
+    target = datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI)
+    return target - timezone.now()
 
 
 def give_coins(account, minutes: int, *, district) -> None:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.utils import timezone
 
 from accounts.models import IntegrityRecord
 from ledger import selectors as ledger_selectors
-from ledger.models import Transfer
+from ledger.models import DailyCredit, Transfer
 from orders import services
 from orders.models import Assignment, OrderEvent, Place, ServiceCategory, ServiceRequest
 from orders.services import OrderError
 from tests.factories import MemberFactory
-from tests.orders.conftest import HOUR, give_coins
+from tests.orders.conftest import HOUR, SHANGHAI, give_coins, shanghai
 
 pytestmark = pytest.mark.django_db
 
@@ -217,8 +217,7 @@ def test_it_refuses_the_51st_grab_of_a_50_place_need(make_need, street_a):
 
 
 def test_it_refuses_a_third_hour_on_the_same_day(make_need, volunteer):
-    day = timedelta(days=2)
-    needs = [make_need(starts_in=day + timedelta(hours=3 * i), title=f"n{i}") for i in range(3)]
+    needs = [make_need(starts_in=shanghai(2, 9 + 3 * i), title=f"n{i}") for i in range(3)]
     services.grab_place(service_request=needs[0], volunteer=volunteer)
     services.grab_place(service_request=needs[1], volunteer=volunteer)
     with pytest.raises(OrderError):
@@ -227,6 +226,23 @@ def test_it_refuses_a_third_hour_on_the_same_day(make_need, volunteer):
     # Another day is fine.
     later = make_need(starts_in=timedelta(days=3), title="next day")
     services.grab_place(service_request=later, volunteer=volunteer)
+
+
+def test_the_service_day_turns_over_at_midnight_in_shanghai(make_need, volunteer):
+    evening = make_need(starts_in=shanghai(2, 21), duration=2 * HOUR, title="evening")
+    services.grab_place(service_request=evening, volunteer=volunteer)  # 21:00-23:00: 2 h
+    just_before = make_need(starts_in=shanghai(2, 23, 0), title="23:00")
+    with pytest.raises(OrderError):  # still the same Shanghai day: over the 2-hour cap
+        services.grab_place(service_request=just_before, volunteer=volunteer)
+    # 00:00 in Shanghai is 16:00 UTC of the day before, yet it is a new service day.
+    midnight = make_need(starts_in=shanghai(3, 0, 0), title="00:00")
+    services.grab_place(service_request=midnight, volunteer=volunteer)
+    counters = {c.service_date: c.minutes for c in DailyCredit.objects.filter(user=volunteer)}
+    assert counters == {
+        timezone.localdate(evening.starts_at, SHANGHAI): 2 * HOUR,
+        timezone.localdate(midnight.starts_at, SHANGHAI): HOUR,
+    }
+    assert midnight.starts_at.astimezone(UTC).date() == evening.starts_at.date()
 
 
 def test_it_refuses_a_grab_that_would_pass_the_balance_cap(make_need, volunteer, district):
@@ -530,8 +546,7 @@ def test_it_closes_sign_in_when_the_agreed_time_is_over(make_need, volunteer):
 
 def test_it_allows_a_third_hour_when_the_policy_has_no_daily_cap(make_need, volunteer, policy_name):
     policy_name("beijing-2022")
-    day = timedelta(days=2)
-    needs = [make_need(starts_in=day + timedelta(hours=3 * i), title=f"n{i}") for i in range(3)]
+    needs = [make_need(starts_in=shanghai(2, 9 + 3 * i), title=f"n{i}") for i in range(3)]
     for need in needs:
         services.grab_place(service_request=need, volunteer=volunteer)
     assert fresh(account(volunteer)).pending_credits == 3 * HOUR
