@@ -89,3 +89,19 @@ def test_favicon_ico_points_at_the_site_icon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301
     assert response.headers["Location"].endswith("favicon.svg")
+
+
+@pytest.mark.django_db
+def test_admin_login_goes_through_the_phone_login(client):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(reverse("account_login"))
+    assert "next=%2Fadmin%2F" in response.headers["Location"]
+
+
+@pytest.mark.django_db
+def test_admin_login_refuses_a_logged_in_member_who_is_not_staff(client):
+    from accounts.models import User
+
+    client.force_login(User.objects.create(username="member-only"))
+    assert client.get("/admin/login/").status_code == 403

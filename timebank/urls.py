@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
@@ -9,6 +10,9 @@ from timebank import views
 admin.site.site_header = _("Time Bank administration")
 admin.site.site_title = _("Time Bank")
 admin.site.index_title = _("Management")
+# Staff log in like everyone else, with their phone (and SMS code); the admin's own form would
+# ask for a generated username nobody knows, and would bypass allauth's rate limits.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", views.home, name="home"),
