@@ -94,13 +94,18 @@ def bulk_grant(
             continue
         seen.add(number)
         member = (
-            Member.objects.select_related("user").filter(id_number_hash=keyed_hash(number)).first()
+            Member.objects.select_related("user", "street__parent")
+            .filter(id_number_hash=keyed_hash(number))
+            .first()
         )
         if member is None:
             problem(_("No member has the ID number %(id)s.") % {"id": mask(number)})
             continue
         if member.role != Member.Role.ELDER or member.status != Member.Status.VERIFIED:
             problem(_("%(name)s is not a verified elder.") % {"name": member.user})
+            continue
+        if member.street.district != district:
+            problem(_("%(name)s lives in another district.") % {"name": member.user})
             continue
         minutes = _minutes(row.hours)
         if minutes is None:

@@ -213,6 +213,7 @@ def grant(
     check_grant_rights(district=district, actor=actor, reason=reason)
     if to.kind not in (Account.Kind.MEMBER, Account.Kind.BASE):
         raise LedgerError(_("Coins can be granted to members and bases only."), code="bad_target")
+    check_same_district(to=to, district=district)
     return transfer(
         transfer_id=transfer_id,
         debit=grant_pool(district),
@@ -223,6 +224,23 @@ def grant(
         on_behalf_of=on_behalf_of,
         memo=reason.strip()[:255],
     )
+
+
+def check_same_district(*, to: Account, district) -> None:
+    """A district's grant pool pays only its own elders and bases (each district's budget)."""
+    from accounts.models import Member
+
+    if to.kind == Account.Kind.BASE:
+        street = to.base.street
+    else:
+        member = Member.objects.select_related("street__parent").filter(user_id=to.user_id).first()
+        street = member.street if member else None
+    if street is None or street.district != district:
+        raise LedgerError(
+            _("%(owner)s does not belong to %(district)s: grant from their own district's pool.")
+            % {"owner": to.base if to.kind == Account.Kind.BASE else to.user, "district": district},
+            code="other_district",
+        )
 
 
 def check_grant_rights(*, district, actor, reason: str) -> None:

@@ -234,3 +234,45 @@ def test_it_lists_transfers_and_audits_in_a_fixed_number_of_queries(
     assert response.status_code == 200 and response.content.decode().count("张阿婆") >= 30
     with django_assert_max_num_queries(12):
         assert client.get(reverse("admin:ledger_auditrun_changelist")).status_code == 200
+
+
+@pytest.fixture
+def elder_elsewhere(city):
+    from tests.factories import BranchFactory
+
+    xuhui = BranchFactory(name="徐汇区", code="xuhui", kind="district", parent=city)
+    street = BranchFactory(name="天平", code="tianping", kind="street", parent=xuhui)
+    return MemberFactory(elder=True, street=street, user__full_name="钱阿婆").user
+
+
+@pytest.mark.django_db
+def test_it_refuses_to_grant_to_an_elder_of_another_district(
+    district, elder_elsewhere, head_office
+):
+    with pytest.raises(LedgerError) as refused:
+        services.grant(
+            transfer_id=uuid.uuid4(),
+            district=district,
+            to=selectors.member_account(elder_elsewhere),
+            amount=60,
+            actor=head_office,
+            reason="慰问",
+        )
+    assert refused.value.code == "other_district"
+    assert "钱阿婆" in refused.value.message
+    assert not Transfer.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_csv_naming_an_elder_of_another_district(
+    district, elder, elder_elsewhere, head_office
+):
+    rows = grants.parse_csv(
+        f"{id_number_of(elder)},1\n{id_number_of(elder_elsewhere)},1\n".encode()
+    )
+    with pytest.raises(LedgerError) as refused:
+        grants.bulk_grant(
+            batch_id=uuid.uuid4(), district=district, rows=rows, actor=head_office, reason="慰问"
+        )
+    assert "钱阿婆" in refused.value.message and "2" in refused.value.message
+    assert not Transfer.objects.exists()
