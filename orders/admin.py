@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from branches.adminutils import ScopedAdmin
 from orders import selectors, services
 from orders.models import (
     Assignment,
@@ -83,8 +85,14 @@ REQUEST_FIELDS = (
 )
 
 
-class ReadOnlyRequestAdmin(SimpleHistoryAdmin):
-    """Needs are changed only by the services: these pages list and act, never edit."""
+class ReadOnlyRequestAdmin(ScopedAdmin):
+    """Needs are changed only by the services: these pages list and act, never edit.
+
+    Scoped like the other staff pages: a need outside ``requests(user)`` is a 404, on its
+    change page and on its history pages alike.
+    """
+
+    requests = None  # set by subclasses: the selector of the needs this page shows
 
     list_display = (
         "title",
@@ -109,6 +117,11 @@ class ReadOnlyRequestAdmin(SimpleHistoryAdmin):
     def hours(self, obj: ServiceRequest) -> str:
         return services.hours_text(obj.duration_minutes)
 
+    def get_queryset(self, request):
+        # Replaces ScopedAdmin's (and so its ``scope``): the selectors answer for superusers
+        # too, and a queue stays a queue for them.
+        return type(self).requests(request.user)
+
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -118,8 +131,7 @@ class ReadOnlyRequestAdmin(SimpleHistoryAdmin):
 
 @admin.register(ServiceRequest)
 class ServiceRequestAdmin(ReadOnlyRequestAdmin):
-    def get_queryset(self, request):
-        return selectors.requests_in_staff_scope(request.user)
+    requests = staticmethod(selectors.requests_in_staff_scope)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
@@ -136,10 +148,16 @@ class QueueAdmin(ReadOnlyRequestAdmin):
 
     actions = ["approve_selected", "reject_selected"]
     approve_service = None  # set by subclasses
-    queue_selector = None
 
-    def get_queryset(self, request):
-        return type(self).queue_selector(request.user)
+    # The queues are proxies without their own history: after the scope check, show the
+    # need's history page (which checks the reader's scope again).
+    def history_view(self, request, object_id, extra_context=None):
+        self._in_scope_or_404(request, object_id)
+        return redirect("admin:orders_servicerequest_history", object_id)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._in_scope_or_404(request, object_id)
+        return redirect("admin:orders_servicerequest_simple_history", object_id, version_id)
 
     def _run(self, request, queryset, call) -> None:
         done, failed = 0, []
@@ -191,10 +209,10 @@ class QueueAdmin(ReadOnlyRequestAdmin):
 @admin.register(StreetQueueRequest)
 class StreetQueueAdmin(QueueAdmin):
     approve_service = staticmethod(services.approve_by_street)
-    queue_selector = staticmethod(selectors.street_queue)
+    requests = staticmethod(selectors.street_queue)
 
 
 @admin.register(HeadOfficeQueueRequest)
 class HeadOfficeQueueAdmin(QueueAdmin):
     approve_service = staticmethod(services.approve_by_head_office)
-    queue_selector = staticmethod(selectors.head_office_queue)
+    requests = staticmethod(selectors.head_office_queue)

@@ -54,13 +54,20 @@ def is_staff_for_street(user, req: ServiceRequest) -> bool:
     )
 
 
-def completion_role(user, req: ServiceRequest) -> str | None:
+def _own_service(user, assignment: Assignment | None) -> bool:
+    return assignment is not None and assignment.volunteer_id == user.pk
+
+
+def completion_role(
+    user, req: ServiceRequest, *, assignment: Assignment | None = None
+) -> str | None:
     """How ``user`` may confirm a completed service: "base", "elder", "family", "staff".
 
     In an institution the base confirms; at home the elder, a confirmed relative, or street
-    staff acting for the elder (the record then says on whose behalf).
+    staff acting for the elder (the record then says on whose behalf). Given ``assignment``,
+    its volunteer never confirms it, whatever else they are: nobody pays themselves.
     """
-    if _anonymous(user):
+    if _anonymous(user) or _own_service(user, assignment):
         return None
     if req.mode == Mode.INSTITUTION:
         if req.base_id and is_base_staff_for(user, req.base):
@@ -75,9 +82,12 @@ def completion_role(user, req: ServiceRequest) -> str | None:
     return None
 
 
-def may_evaluate(user, req: ServiceRequest) -> bool:
-    """The elder or a confirmed relative rates; staff may record it for an elder at home."""
-    if _anonymous(user) or req.recipient_id is None:
+def may_evaluate(user, req: ServiceRequest, *, assignment: Assignment | None = None) -> bool:
+    """The elder or a confirmed relative rates; staff may record it for an elder at home.
+
+    Given ``assignment``, its volunteer never rates it.
+    """
+    if _anonymous(user) or req.recipient_id is None or _own_service(user, assignment):
         return False
     if user.pk == req.recipient_id or is_family_of(user, req.recipient):
         return True

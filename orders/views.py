@@ -345,7 +345,7 @@ def complete(request, pk: int):
     """确认完成: the base, the elder, family or staff confirm the hours."""
     assignment = _assignment(pk)
     req = assignment.request
-    if selectors.completion_role(request.user, req) is None:
+    if selectors.completion_role(request.user, req, assignment=assignment) is None:
         raise PermissionDenied
     form = CompleteForm(request.POST or None, agreed=req.duration_minutes)
     if request.method == "POST" and form.is_valid():
@@ -368,7 +368,7 @@ def rate(request, pk: int):
     """评论、签名: rating, comment and an optional finger signature."""
     assignment = _assignment(pk)
     req = assignment.request
-    if not selectors.may_evaluate(request.user, req):
+    if not selectors.may_evaluate(request.user, req, assignment=assignment):
         raise PermissionDenied
     form = EvaluationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import IntegrityRecord, Member, User
-from accounts.selectors import provider_problems
+from accounts.selectors import is_family_of, provider_problems
 from accounts.services import record_integrity_event
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger
@@ -51,10 +51,22 @@ def _check_overlap(volunteer: User, req: ServiceRequest) -> None:
             )
 
 
+def _check_no_conflict(volunteer: User, req: ServiceRequest) -> None:
+    """Nobody earns coins for serving themselves or their own family."""
+    if req.recipient_id is None:
+        return
+    if req.recipient_id == volunteer.pk:
+        raise OrderError(_("This need is for you: you cannot grab it yourself."))
+    if is_family_of(volunteer, req.recipient):
+        raise OrderError(
+            _("This need is for a member of your family: you cannot grab it yourself.")
+        )
+
+
 @transaction.atomic
 def grab_place(*, service_request: ServiceRequest, volunteer: User) -> Assignment:
     """Grab one place (抢单): claim, reserve the coins, or refuse with the reason."""
-    req = ServiceRequest.objects.select_related("street", "street__parent").get(
+    req = ServiceRequest.objects.select_related("street", "street__parent", "recipient").get(
         pk=service_request.pk
     )
     if req.status != Status.PUBLISHED:
@@ -63,6 +75,7 @@ def grab_place(*, service_request: ServiceRequest, volunteer: User) -> Assignmen
         raise OrderError(_("This need has already started."))
     if req.filled >= req.places:  # a cheap early answer in a storm; the UPDATE below decides
         raise OrderError(_("All places of this need have been taken."))
+    _check_no_conflict(volunteer, req)
     problems = provider_problems(volunteer)
     if problems:
         raise OrderError(" ".join(str(p) for p in problems))

@@ -36,7 +36,9 @@ from orders.services.common import (
 def complete_assignment(*, assignment: Assignment, actor: User, minutes: int) -> Assignment:
     """确认完成: post the place's hold and reservation together for the confirmed minutes."""
     req, a = _lock_assignment(assignment.pk)
-    role = completion_role(actor, req)
+    if a.volunteer_id == actor.pk:
+        raise OrderError(_("A volunteer cannot confirm their own service."))
+    role = completion_role(actor, req, assignment=a)
     if role is None:
         raise OrderError(
             _("Only the service base, the elder or the elder's family may confirm this service.")
@@ -105,7 +107,9 @@ def evaluate_assignment(
 ) -> Evaluation:
     """评论、签名: the elder or family rates 1–5, comments, and may sign."""
     req, a = _lock_assignment(assignment.pk)
-    if not may_evaluate(actor, req):
+    if a.volunteer_id == actor.pk:
+        raise OrderError(_("A volunteer cannot rate their own service."))
+    if not may_evaluate(actor, req, assignment=a):
         raise OrderError(_("Only the elder or the elder's family may rate this service."))
     if a.status != AStatus.COMPLETED:
         raise OrderError(_("A service can be rated once it is completed."))

@@ -97,8 +97,9 @@ def post_request(
         if not base.is_certified:
             raise OrderError(_("Only a certified service base may post needs."))
         street = base.street
-        if recipient is not None:
-            _verified_elder(recipient)
+        if recipient is not None and _verified_elder(recipient).street_id != base.street_id:
+            # The recipient may pay: a base reaches only the elders of its own street.
+            raise OrderError(_("A base may post needs only for elders living in its street."))
         payer = ServiceRequest.Payer.BASE if pay_from_base or recipient is None else "member"
         address = address or base.address
         latitude = latitude if latitude is not None else base.latitude

@@ -134,3 +134,36 @@ def test_it_lists_needs_for_officials_read_only_in_few_queries(
     change = client.get(reverse("admin:orders_servicerequest_change", args=[need.pk]))
     assert change.status_code == 200
     assert 'name="_save"' not in change.content.decode()  # nothing to save: services decide
+
+
+def _history(model: str, pk: int) -> str:
+    return reverse(f"admin:orders_{model}_history", args=[pk])
+
+
+def test_it_hides_another_streets_need_history(client, make_need, need_b, staff_a):
+    mine = make_need(publish=False, title="天山的需求")
+    client.force_login(staff_a)
+    other = client.get(_history("servicerequest", need_b.pk))
+    assert other.status_code == 404
+    assert need_b.title not in other.content.decode()
+    assert client.get(_history("servicerequest", mine.pk)).status_code == 200
+    assert client.get(_history("servicerequest", 999999)).status_code == 404
+
+
+@pytest.mark.parametrize("queue", ["streetqueuerequest", "headofficequeuerequest"])
+def test_it_sends_queue_history_to_the_needs_history_within_scope(
+    client, make_need, need_b, staff_a, head_office, queue
+):
+    mine = make_need(publish=False, title="天山的需求")
+    reader = staff_a
+    if queue == "headofficequeuerequest":
+        services.approve_by_street(service_request=mine, actor=staff_a)
+        reader = head_office
+    client.force_login(reader)
+    page = client.get(_history(queue, mine.pk))
+    assert page.status_code == 302
+    assert page.url == _history("servicerequest", mine.pk)
+    assert client.get(page.url).status_code == 200
+    other = client.get(_history(queue, need_b.pk))  # not in this reader's queue
+    assert other.status_code == 404
+    assert need_b.title not in other.content.decode()

@@ -366,9 +366,11 @@ def test_it_completes_and_moves_the_confirmed_hours(
     services.sign_in(assignment=a, actor=volunteer, code=a.request.checkin_code)
     services.sign_out(assignment=a, actor=volunteer)
     assert fresh(a).actual_minutes == 0
-    for stranger in (outsider, volunteer2, volunteer):
+    for stranger in (outsider, volunteer2):
         with pytest.raises(OrderError, match="base|基地"):
             services.complete_assignment(assignment=a, actor=stranger, minutes=HOUR)
+    with pytest.raises(OrderError, match="own service|自己的服务"):
+        services.complete_assignment(assignment=a, actor=volunteer, minutes=HOUR)
     with pytest.raises(OrderError):
         services.complete_assignment(assignment=a, actor=base_staff_a, minutes=3 * HOUR)
     services.complete_assignment(assignment=a, actor=base_staff_a, minutes=HOUR)
