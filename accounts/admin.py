@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Q
@@ -6,7 +7,13 @@ from django.utils.translation import gettext_lazy
 
 from accounts import idnumbers, services
 from accounts.models import Insurance, IntegrityRecord, Member, Relative, Training, User
-from branches.adminutils import ScopedAdmin, StreetListFilter, reason_action, run_for_each
+from branches.adminutils import (
+    ScopedAdmin,
+    StreetListFilter,
+    document_link,
+    reason_action,
+    run_for_each,
+)
 from branches.selectors import streets_managed_by
 
 
@@ -24,15 +31,61 @@ class UserAdmin(ScopedAdmin, BaseUserAdmin):
         return queryset.filter(Q(member__street__in=streets) | Q(pk=request.user.pk))
 
 
-class TrainingInline(admin.TabularInline):
+class ServiceCheckedFormSet(forms.BaseInlineFormSet):
+    """New rows are checked by the service that records them (``check_row``), so a refusal is a
+    validation error on the row: nothing is saved and the page says why."""
+
+    actor = None  # the staff member; set per request by the inline's get_formset
+
+    def check_row(self, obj) -> None:
+        raise NotImplementedError
+
+    def clean(self):
+        super().clean()
+        for form in self.forms:
+            if form.instance.pk or not form.has_changed() or form.errors:
+                continue
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            try:
+                self.check_row(form.save(commit=False))
+            except services.AccountsError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+class TrainingFormSet(ServiceCheckedFormSet):
+    def check_row(self, obj) -> None:
+        services.check_training(member=obj.member, completed_on=obj.completed_on, actor=self.actor)
+
+
+class InsuranceFormSet(ServiceCheckedFormSet):
+    def check_row(self, obj) -> None:
+        services.check_insurance(
+            member=obj.member,
+            valid_from=obj.valid_from,
+            valid_until=obj.valid_until,
+            actor=self.actor,
+        )
+
+
+class ServiceCheckedInline(admin.TabularInline):
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.actor = request.user  # a fresh class per request
+        return formset
+
+
+class TrainingInline(ServiceCheckedInline):
     model = Training
+    formset = TrainingFormSet
     fields = ("course", "completed_on", "recorded_by")
     readonly_fields = ("recorded_by",)
     extra = 0
 
 
-class InsuranceInline(admin.TabularInline):
+class InsuranceInline(ServiceCheckedInline):
     model = Insurance
+    formset = InsuranceFormSet
     fields = ("insurer", "policy_number", "valid_from", "valid_until")
     extra = 0
 
@@ -66,6 +119,10 @@ class MemberAdmin(ScopedAdmin):
         "reviewed_at",
         "registered_by",
         "created_at",
+        # Eligibility depends on it: changed only through set_assessment_level (an action).
+        "assessment_level",
+        "id_card_front",
+        "id_card_back",
     )
     fields = (
         "user",
@@ -83,13 +140,13 @@ class MemberAdmin(ScopedAdmin):
         "emergency_contact_phone",
         "guardian_name",
         "guardian_phone",
-        "id_document_front",
-        "id_document_back",
+        "id_card_front",
+        "id_card_back",
         "registered_by",
         "created_at",
     )
     inlines = (TrainingInline, InsuranceInline)
-    actions = ("approve", "reject", "suspend")
+    actions = ("approve", "reject", "suspend", "change_assessment_level")
 
     def scope(self, request, queryset):
         return queryset.filter(street__in=streets_managed_by(request.user))
@@ -120,6 +177,15 @@ class MemberAdmin(ScopedAdmin):
 
         return idnumbers.age_on(obj.birth_date, timezone.localdate())
 
+    @admin.display(description=gettext_lazy("ID card, front"))
+    def id_card_front(self, obj):
+        # Private storage has no public URL: the link goes to the scoped download view.
+        return document_link(obj.id_document_front, "accounts:id_document", obj.pk, "front")
+
+    @admin.display(description=gettext_lazy("ID card, back"))
+    def id_card_back(self, obj):
+        return document_link(obj.id_document_back, "accounts:id_document", obj.pk, "back")
+
     def get_search_results(self, request, queryset, search_term):
         term = idnumbers.normalize(search_term)
         if len(term) == 18:  # a full ID number: match its keyed hash, never the plain text
@@ -128,31 +194,30 @@ class MemberAdmin(ScopedAdmin):
 
     def save_formset(self, request, form, formset, change):
         # New training and insurance rows go through the services (scope and rules checked).
+        # Their refusals were already shown as form errors (ServiceCheckedFormSet.clean); one
+        # here would be a race, and raising rolls the whole change back.
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
             obj.delete()
         for obj in instances:
-            try:
-                if obj.pk:
-                    obj.save()
-                elif isinstance(obj, Training):
-                    services.record_training(
-                        member=obj.member,
-                        course=obj.course,
-                        completed_on=obj.completed_on,
-                        actor=request.user,
-                    )
-                elif isinstance(obj, Insurance):
-                    services.record_insurance(
-                        member=obj.member,
-                        policy_number=obj.policy_number,
-                        insurer=obj.insurer,
-                        valid_from=obj.valid_from,
-                        valid_until=obj.valid_until,
-                        actor=request.user,
-                    )
-            except services.AccountsError as exc:
-                self.message_user(request, exc.message, level="error")
+            if obj.pk:
+                obj.save()
+            elif isinstance(obj, Training):
+                services.record_training(
+                    member=obj.member,
+                    course=obj.course,
+                    completed_on=obj.completed_on,
+                    actor=request.user,
+                )
+            elif isinstance(obj, Insurance):
+                services.record_insurance(
+                    member=obj.member,
+                    policy_number=obj.policy_number,
+                    insurer=obj.insurer,
+                    valid_from=obj.valid_from,
+                    valid_until=obj.valid_until,
+                    actor=request.user,
+                )
         formset.save_m2m()
 
     @admin.action(
@@ -198,6 +263,31 @@ class MemberAdmin(ScopedAdmin):
             done_message=_("%(count)s member(s) suspended."),
         )
 
+    @admin.action(
+        description=gettext_lazy("Change the care-needs assessment level…"),
+        permissions=["change"],
+    )
+    def change_assessment_level(self, request, queryset):
+        return reason_action(
+            self,
+            request,
+            queryset,
+            title=_("Change the care-needs assessment level"),
+            apply=lambda m, level: services.set_assessment_level(
+                member=m, level=level, actor=request.user
+            ),
+            error_class=services.AccountsError,
+            done_message=_("%(count)s assessment level(s) changed."),
+            form_class=AssessmentLevelForm,
+            field="level",
+        )
+
+
+class AssessmentLevelForm(forms.Form):
+    level = forms.IntegerField(
+        label=gettext_lazy("care-needs assessment level"), min_value=0, max_value=32767
+    )
+
 
 @admin.register(Relative)
 class RelativeAdmin(ScopedAdmin):
@@ -213,8 +303,9 @@ class RelativeAdmin(ScopedAdmin):
         "review_reason",
         "reviewed_by",
         "reviewed_at",
+        "proof_document",
     )
-    fields = (*readonly_fields, "proof")
+    fields = readonly_fields
     actions = ("confirm", "reject")
 
     def scope(self, request, queryset):
@@ -222,6 +313,10 @@ class RelativeAdmin(ScopedAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description=gettext_lazy("proof document"))
+    def proof_document(self, obj):
+        return document_link(obj.proof, "accounts:relative_proof", obj.pk)
 
     @admin.action(description=gettext_lazy("Confirm selected relatives"), permissions=["change"])
     def confirm(self, request, queryset):

@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
+from branches.private_files import RandomName, private_storage
+
 
 class User(AbstractUser):
     """Everyone who logs in, and elders registered on their behalf (no phone, no password).
@@ -78,11 +80,18 @@ class Member(models.Model):
     )
     guardian_name = models.CharField(_("guardian"), max_length=64, blank=True)
     guardian_phone = PhoneNumberField(_("guardian phone"), blank=True)
+    # ID card photos live in private storage under random names; see branches.private_files.
     id_document_front = models.ImageField(
-        _("ID card, front"), upload_to="id-documents/%Y/", blank=True
+        _("ID card, front"),
+        upload_to=RandomName("id-documents"),
+        storage=private_storage,
+        blank=True,
     )
     id_document_back = models.ImageField(
-        _("ID card, back"), upload_to="id-documents/%Y/", blank=True
+        _("ID card, back"),
+        upload_to=RandomName("id-documents"),
+        storage=private_storage,
+        blank=True,
     )
     registered_by = models.ForeignKey(
         User,
@@ -186,7 +195,12 @@ class Relative(models.Model):
         User, verbose_name=_("relative"), on_delete=models.CASCADE, related_name="relative_of"
     )
     relation = models.CharField(_("relation"), max_length=16, choices=Relation.choices)
-    proof = models.FileField(_("proof document"), upload_to="relative-proofs/%Y/", blank=True)
+    proof = models.FileField(
+        _("proof document"),
+        upload_to=RandomName("relative-proofs"),
+        storage=private_storage,
+        blank=True,
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
     )

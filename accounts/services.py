@@ -295,9 +295,16 @@ def review_member(*, member: Member, approve: bool, reason: str = "", actor: Use
 
 @transaction.atomic
 def set_assessment_level(*, member: Member, level: int, actor: User) -> Member:
+    """Record a new assessment; a verified elder must stay eligible (suspend them first)."""
     member = _locked_member(member)
     if not _may_review(actor, member.street):
         raise AccountsError(_("Only staff of this member's street may change this."))
+    if level is None or level < 0:
+        raise AccountsError(_("Please enter an assessment level."), field="level")
+    if member.role == Member.Role.ELDER and member.status == Member.Status.VERIFIED:
+        problem = recipient_rule(assessment_level=level)
+        if problem:
+            raise AccountsError(problem, field="level")
     member.assessment_level = level
     _set_history(member, actor=actor, reason="assessment level")
     member.save(update_fields=["assessment_level"])
@@ -318,16 +325,29 @@ def suspend_member(*, member: Member, reason: str, actor: User) -> Member:
     return member
 
 
-@transaction.atomic
-def record_training(*, member: Member, course: str, completed_on: date, actor: User) -> Training:
+def check_training(*, member: Member, completed_on: date, actor: User) -> None:
+    """Raise the AccountsError ``record_training`` would, without writing (admin forms)."""
     if not _may_review(actor, member.street):
         raise AccountsError(_("Only staff of this member's street may record training."))
     if completed_on > timezone.localdate():
         raise AccountsError(_("The training date cannot be in the future."), field="completed_on")
+
+
+@transaction.atomic
+def record_training(*, member: Member, course: str, completed_on: date, actor: User) -> Training:
+    check_training(member=member, completed_on=completed_on, actor=actor)
     training = Training(member=member, course=course, completed_on=completed_on, recorded_by=actor)
     _set_history(training, actor=actor, reason="recorded")
     training.save()
     return training
+
+
+def check_insurance(*, member: Member, valid_from: date, valid_until: date, actor: User) -> None:
+    """Raise the AccountsError ``record_insurance`` would, without writing (admin forms)."""
+    if not _may_review(actor, member.street):
+        raise AccountsError(_("Only staff of this member's street may record insurance."))
+    if valid_until < valid_from:
+        raise AccountsError(_("The insurance must end after it starts."), field="valid_until")
 
 
 @transaction.atomic
@@ -340,10 +360,7 @@ def record_insurance(
     insurer: str = "",
     actor: User,
 ) -> Insurance:
-    if not _may_review(actor, member.street):
-        raise AccountsError(_("Only staff of this member's street may record insurance."))
-    if valid_until < valid_from:
-        raise AccountsError(_("The insurance must end after it starts."), field="valid_until")
+    check_insurance(member=member, valid_from=valid_from, valid_until=valid_until, actor=actor)
     insurance = Insurance(
         member=member,
         policy_number=policy_number,

@@ -6,15 +6,17 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts import services
 from accounts.forms import ElderOnBehalfForm, RegistrationForm, RelativeForm
 from accounts.models import Member, Relative
-from accounts.selectors import member_of, provider_problems
+from accounts.selectors import member_of, members_visible_to, provider_problems
 from branches.models import Branch, StaffRole
+from branches.private_files import private_file_response
 from branches.selectors import staff_roles
 
 
@@ -150,6 +152,27 @@ def relatives(request):
             return redirect("accounts:relatives")
     links = Relative.objects.filter(member=member).select_related("relative")
     return render(request, "accounts/relatives.html", {"form": form, "links": links})
+
+
+ID_DOCUMENT_SIDES = {"front": "id_document_front", "back": "id_document_back"}
+
+
+@login_required
+def id_document(request, pk: int, side: str):
+    """An ID card photo, for the member themself and the staff who see them; others 404."""
+    if side not in ID_DOCUMENT_SIDES:
+        raise Http404
+    member = get_object_or_404(members_visible_to(request.user), pk=pk)
+    return private_file_response(getattr(member, ID_DOCUMENT_SIDES[side]))
+
+
+@login_required
+def relative_proof(request, pk: int):
+    """The proof attached to a relative link, for whoever may see the declaring member."""
+    link = get_object_or_404(Relative, pk=pk)
+    if not members_visible_to(request.user).filter(pk=link.member_id).exists():
+        raise Http404
+    return private_file_response(link.proof)
 
 
 CODE_LOGIN_FRESH_SECONDS = 10 * 60

@@ -3,7 +3,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from branches import services
-from branches.adminutils import ScopedAdmin, StreetListFilter, reason_action, run_for_each
+from branches.adminutils import (
+    ScopedAdmin,
+    StreetListFilter,
+    document_link,
+    reason_action,
+    run_for_each,
+)
 from branches.models import Branch, ServiceBase, StaffRole
 from branches.selectors import branches_visible_to, streets_managed_by
 
@@ -25,7 +31,14 @@ class ServiceBaseAdmin(ScopedAdmin):
     list_filter = ("status", "kind", ("street", StreetListFilter))
     list_select_related = ("street",)
     search_fields = ("name", "licence_number", "contact_name")
-    readonly_fields = ("status", "status_reason", "certified_at", "applied_by", "created_at")
+    readonly_fields = (
+        "status",
+        "status_reason",
+        "certified_at",
+        "applied_by",
+        "created_at",
+        "licence_document",
+    )
     fields = (
         "name",
         "kind",
@@ -34,7 +47,6 @@ class ServiceBaseAdmin(ScopedAdmin):
         "licence_number",
         "contact_name",
         "contact_phone",
-        "document",
         "latitude",
         "longitude",
         *readonly_fields,
@@ -52,6 +64,11 @@ class ServiceBaseAdmin(ScopedAdmin):
 
     def has_add_permission(self, request):
         return request.user.is_superuser  # institutions apply at /org/bases/apply/
+
+    @admin.display(description=gettext_lazy("licence and documents"))
+    def licence_document(self, obj):
+        # Private storage has no public URL: the link goes to the scoped download view.
+        return document_link(obj.document, "branches:base_document", obj.pk)
 
     def _each(self, request, queryset, apply, done_message):
         run_for_each(

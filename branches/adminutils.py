@@ -7,6 +7,8 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.http import Http404
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
@@ -65,11 +67,23 @@ def run_for_each(modeladmin, request, queryset, apply, *, error_class, done_mess
         modeladmin.message_user(request, done_message % {"count": done}, messages.SUCCESS)
 
 
-def reason_action(modeladmin, request, queryset, *, title, apply, error_class, done_message):
-    """An admin action that first asks for a reason (rejection, suspension)."""
-    form = ReasonForm(request.POST if "apply" in request.POST else None)
+def reason_action(
+    modeladmin,
+    request,
+    queryset,
+    *,
+    title,
+    apply,
+    error_class,
+    done_message,
+    form_class=ReasonForm,
+    field="reason",
+):
+    """An admin action that first asks for a reason (rejection, suspension), or another
+    value (``form_class`` and its ``field``)."""
+    form = form_class(request.POST if "apply" in request.POST else None)
     if "apply" in request.POST and form.is_valid():
-        reason = form.cleaned_data["reason"]
+        reason = form.cleaned_data[field]
         run_for_each(
             modeladmin,
             request,
@@ -98,3 +112,14 @@ class StreetListFilter(admin.RelatedFieldListFilter):
         from branches.selectors import streets_managed_by
 
         return [(street.pk, str(street)) for street in streets_managed_by(request.user)]
+
+
+def document_link(document, url_name: str, *args) -> str:
+    """A link to a private document's download view (admin readonly field), or a dash."""
+    if not document:
+        return "—"
+    return format_html(
+        '<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>',
+        reverse(url_name, args=args),
+        _("View document"),
+    )

@@ -5,6 +5,8 @@ from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
+from branches.private_files import RandomName, private_storage
+
 
 class Branch(models.Model):
     """A node of the organisation tree: city > district head office (总行) > street (分行)."""
@@ -77,7 +79,10 @@ class ServiceBase(models.Model):
     )
     status_reason = models.TextField(_("reason"), blank=True)
     document = models.FileField(
-        _("licence and documents"), upload_to="base-documents/%Y/", blank=True
+        _("licence and documents"),
+        upload_to=RandomName("base-documents"),
+        storage=private_storage,
+        blank=True,
     )
     applied_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

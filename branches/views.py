@@ -1,13 +1,15 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.shortcuts import redirect, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from branches import services
 from branches.forms import BaseApplicationForm
 from branches.models import ServiceBase
+from branches.private_files import private_file_response
 from branches.selectors import bases_visible_to
 
 
@@ -37,3 +39,15 @@ def bases(request):
         Q(pk__in=bases_visible_to(request.user).values("pk")) | Q(applied_by=request.user)
     ).select_related("street")
     return render(request, "branches/bases.html", {"bases": visible.order_by("name")})
+
+
+@login_required
+def base_document(request, pk: int):
+    """A base's licence scan, for its applicant and the staff who see the base; others 404."""
+    base = get_object_or_404(ServiceBase, pk=pk)
+    if (
+        base.applied_by_id != request.user.pk
+        and not bases_visible_to(request.user).filter(pk=base.pk).exists()
+    ):
+        raise Http404
+    return private_file_response(base.document)

@@ -1,6 +1,4 @@
 from allauth.account.decorators import secure_admin_login
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +25,5 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No media is served publicly: documents and signatures go out through views that check who
+# asks (accounts, branches, orders).

@@ -12,3 +12,9 @@ def _own_cache_namespace(settings):
     prefix = caches["default"].get("KEY_PREFIX", "")
     caches["default"]["KEY_PREFIX"] = f"{prefix}-{uuid.uuid4().hex[:12]}"
     settings.CACHES = caches
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    """Uploaded documents go to a throwaway private root, never the project's."""
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private-media")

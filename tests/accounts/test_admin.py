@@ -177,3 +177,103 @@ def test_staff_open_their_own_streets_member_pages(client, staff_a, advisor_a, t
             assert (
                 tianshan_member.id_number_masked in response.content.decode() or name == "history"
             )
+
+
+def _change_form(**extra):
+    return {
+        "emergency_contact_name": "某人",
+        "emergency_contact_phone": "",
+        "guardian_name": "",
+        "guardian_phone": "",
+        "trainings-TOTAL_FORMS": "0",
+        "trainings-INITIAL_FORMS": "0",
+        "insurances-TOTAL_FORMS": "0",
+        "insurances-INITIAL_FORMS": "0",
+    } | extra
+
+
+def test_a_refused_training_row_is_a_form_error_and_nothing_is_saved(client, staff_a, street_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    member = MemberFactory(street=street_a, emergency_contact_name="旧联系人")
+    client.force_login(staff_a)
+    url = reverse("admin:accounts_member_change", args=[member.pk])
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    response = client.post(
+        url,
+        _change_form(
+            emergency_contact_name="新联系人",
+            **{
+                "trainings-TOTAL_FORMS": "1",
+                "trainings-0-course": "岗前培训",
+                "trainings-0-completed_on": tomorrow.isoformat(),
+            },
+        ),
+    )
+    assert response.status_code == 200  # the form again, not "changed successfully"
+    body = response.content.decode()
+    assert "The training date cannot be in the future." in body or "培训日期" in body
+    errors = response.context["inline_admin_formsets"][0].formset.errors
+    assert errors[0]["completed_on"]
+    assert not [m for m in response.context["messages"] if m.level_tag == "success"]
+    member.refresh_from_db()
+    assert not member.trainings.exists()
+    assert member.emergency_contact_name == "旧联系人"
+
+
+def test_a_refused_insurance_row_is_a_form_error(client, staff_a, street_a, monkeypatch):
+    from accounts import services
+
+    def refuse(**kwargs):
+        raise services.AccountsError("拒绝:测试", field="policy_number")
+
+    monkeypatch.setattr(services, "check_insurance", refuse)
+    member = MemberFactory(street=street_a)
+    client.force_login(staff_a)
+    url = reverse("admin:accounts_member_change", args=[member.pk])
+    form = _change_form(
+        **{
+            "insurances-TOTAL_FORMS": "1",
+            "insurances-0-insurer": "某保险",
+            "insurances-0-policy_number": "P-1",
+            "insurances-0-valid_from": "2026-01-01",
+            "insurances-0-valid_until": "2026-12-31",
+        }
+    )
+    response = client.post(url, form)
+    assert response.status_code == 200
+    assert "拒绝:测试" in response.content.decode()
+    assert not member.insurances.exists()
+
+
+def test_the_assessment_level_is_read_only_on_the_change_form(client, staff_a, street_a):
+    member = MemberFactory(elder=True, street=street_a, assessment_level=3)
+    client.force_login(staff_a)
+    url = reverse("admin:accounts_member_change", args=[member.pk])
+    assert 'name="assessment_level"' not in client.get(url).content.decode()
+    response = client.post(url, _change_form(assessment_level="0"))
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.assessment_level == 3
+
+
+def test_the_assessment_level_changes_through_the_service_which_rechecks_eligibility(
+    client, staff_a, street_a
+):
+    from timebank.policy import get_policy
+
+    needed = get_policy().recipient_min_assessment_level
+    if needed is None:
+        pytest.skip("the active policy sets no minimum assessment level")
+    member = MemberFactory(elder=True, street=street_a, assessment_level=needed + 1)
+    client.force_login(staff_a)
+    url = reverse("admin:accounts_member_changelist")
+    action = {"action": "change_assessment_level", "_selected_action": [member.pk], "apply": "1"}
+    client.post(url, action | {"level": str(needed - 1)})
+    member.refresh_from_db()
+    assert member.assessment_level == needed + 1  # a verified elder would lose eligibility
+    client.post(url, action | {"level": str(needed)})
+    member.refresh_from_db()
+    assert member.assessment_level == needed
