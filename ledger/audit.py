@@ -141,7 +141,7 @@ def _check_balances(findings: _Findings, accounts: list[Account]) -> None:
         issuer = a.kind == Account.Kind.SYSTEM and a.system_role == Account.SystemRole.GRANT_POOL
         if issuer:
             continue
-        if a.balance < 0 or (not a.is_overdraft_exempt and a.available < 0):
+        if a.balance < 0 or a.spendable < 0:
             findings.add(
                 "overdraft",
                 _("%(account)s: balance below zero.") % {"account": a},

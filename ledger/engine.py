@@ -187,7 +187,7 @@ def _validate(op: TransferOp) -> int:
 def _insufficient(debit: Account, amount: int) -> LedgerError:
     return LedgerError(
         _("Not enough time coins: %(available)s available, %(amount)s needed.")
-        % {"available": hours(debit.available), "amount": hours(amount)},
+        % {"available": hours(debit.spendable), "amount": hours(amount)},
         code="insufficient",
     )
 
@@ -336,7 +336,7 @@ class _Engine:
                     _("This transfer has already been reversed."), code="already_reversed"
                 )
             self.reversed.add(op.reverses.pk)
-        if not debit.is_overdraft_exempt and debit.available < amount:
+        if not debit.is_overdraft_exempt and debit.spendable < amount:
             raise _insufficient(debit, amount)
         if credit.max_balance is not None and (
             credit.balance + credit.pending_credits + amount > credit.max_balance

@@ -90,11 +90,22 @@ class Account(models.Model):
                 & Q(pending_credits__gte=0),
                 name="account_totals_not_negative",
             ),
-            # No overdraft, counting pending debits (the grant pool and the escrow are exempt).
+            # No overdraft, counting pending debits. Only the issuer may go negative; the
+            # escrow is bounded by the holds it rests on (next constraint).
             models.CheckConstraint(
-                condition=Q(kind="system")
+                condition=Q(system_role__in=["grant_pool", "escrow"])
                 | Q(posted_credits__gte=F("posted_debits") + F("pending_debits")),
                 name="account_no_overdraft",
+            ),
+            # The escrow never promises volunteers more than payers hold in it.
+            models.CheckConstraint(
+                condition=~Q(system_role="escrow")
+                | Q(
+                    posted_credits__gte=F("posted_debits")
+                    + F("pending_debits")
+                    - F("pending_credits")
+                ),
+                name="account_escrow_covered_by_holds",
             ),
             # Balance plus pending credits never exceeds the cap.
             models.CheckConstraint(
@@ -132,7 +143,15 @@ class Account(models.Model):
 
     @property
     def is_overdraft_exempt(self) -> bool:
-        return self.kind == self.Kind.SYSTEM
+        """The issuer alone may go negative."""
+        return self.system_role == self.SystemRole.GRANT_POOL
+
+    @property
+    def spendable(self) -> int:
+        """What may still leave the account; the escrow may promise what payers hold in it."""
+        if self.system_role == self.SystemRole.ESCROW:
+            return self.available + self.pending_credits
+        return self.available
 
 
 class Transfer(models.Model):

@@ -11,3 +11,4 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 MEDIA_ROOT = os.environ.get("TEST_MEDIA_ROOT", "/tmp/timebank-test-media")
 STATIC_ROOT = None  # tests serve static files from the finders, nothing is collected
 WHITENOISE_USE_FINDERS = True
+PRIVATE_MEDIA_ROOT = os.environ.get("TEST_PRIVATE_MEDIA_ROOT", "/tmp/timebank-test-private-media")

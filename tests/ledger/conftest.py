@@ -61,3 +61,29 @@ def alice_account(alice):
 @pytest.fixture
 def bob_account(bob):
     return selectors.member_account(bob)
+
+
+@pytest.fixture
+def backed_escrow(escrow, pool):
+    """The escrow holding a payer's 100-hour hold, so that reservations may rest on it.
+
+    The database refuses an escrow that promises volunteers more than payers hold in it.
+    """
+    import uuid
+
+    from ledger import services
+
+    payer = selectors.member_account(make_user("付款人"))
+    services.transfer(
+        transfer_id=uuid.uuid4(), debit=pool, credit=payer, amount=6000, code="grant", actor=None
+    )
+    services.reserve(
+        transfer_id=uuid.uuid4(),
+        debit=payer,
+        credit=escrow,
+        amount=6000,
+        code="hold",
+        actor=None,
+        reference="place:float",
+    )
+    return escrow

@@ -56,7 +56,8 @@ def test_it_refuses_negative_totals(pool):
         raw("UPDATE ledger_account SET posted_debits = -1 WHERE id = %s", [pool.pk])
 
 
-def test_it_refuses_a_daily_counter_over_its_limit(escrow, bob_account):
+def test_it_refuses_a_daily_counter_over_its_limit(backed_escrow, bob_account):
+    escrow = backed_escrow
     services.reserve(
         transfer_id=uuid.uuid4(),
         debit=escrow,
@@ -125,3 +126,14 @@ def test_it_runs_plain_transfers_through_the_database_function(pool, alice_accou
             actor=None,
         )
     assert err.value.code == "insufficient" and "1 小时" in err.value.message
+
+
+def test_it_refuses_an_escrow_promising_more_than_it_holds(escrow):
+    with pytest.raises(IntegrityError, match="account_escrow_covered_by_holds"):
+        raw("UPDATE ledger_account SET pending_debits = 1 WHERE id = %s", [escrow.pk])
+
+
+def test_it_refuses_an_overdraft_of_an_issuer_that_is_not_the_grant_pool(escrow):
+    # Only the grant pool may go negative; the escrow's posted balance may not.
+    with pytest.raises(IntegrityError):
+        raw("UPDATE ledger_account SET posted_debits = 1 WHERE id = %s", [escrow.pk])

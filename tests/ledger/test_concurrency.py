@@ -39,7 +39,8 @@ def run_threads(count, work):
     return outcomes
 
 
-def test_it_credits_exactly_the_daily_cap_to_twenty_concurrent_services(escrow, bob_account):
+def test_it_credits_exactly_the_daily_cap_to_twenty_concurrent_services(backed_escrow, bob_account):
+    escrow = backed_escrow
     day = date(2026, 11, 23)
 
     def credit(i):

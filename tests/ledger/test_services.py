@@ -151,7 +151,10 @@ def test_it_holds_the_balance_cap_counting_pending_credits(pool, alice_account):
 
 
 @pytest.mark.django_db
-def test_it_charges_the_daily_cap_when_reserving_and_gives_back_on_void(pool, escrow, bob_account):
+def test_it_charges_the_daily_cap_when_reserving_and_gives_back_on_void(
+    pool, backed_escrow, bob_account
+):
+    escrow = backed_escrow
     holds = []
     for _ in range(2):
         holds.append(
@@ -331,3 +334,43 @@ def test_it_refuses_to_reverse_one_leg_of_an_order_payment(pool, escrow, alice_a
     with pytest.raises(LedgerError) as err:
         services.reverse(transfer_id=uuid.uuid4(), original_id=leg.pk, actor=alice, reason="x")
     assert err.value.code == "not_reversible"
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_reservation_the_escrow_holds_nothing_for(
+    escrow, pool, alice_account, bob_account
+):
+    with pytest.raises(LedgerError) as refused:
+        services.reserve(
+            transfer_id=uuid.uuid4(),
+            debit=escrow,
+            credit=alice_account,
+            amount=60,
+            code="service",
+            actor=None,
+            service_date=DAY,
+            reference="place:1",
+        )
+    assert refused.value.code == "insufficient"
+    assert not Transfer.objects.exists()
+    fund(pool, alice_account, 60)
+    services.reserve(
+        transfer_id=uuid.uuid4(),
+        debit=alice_account,
+        credit=escrow,
+        amount=60,
+        code="hold",
+        actor=None,
+        reference="place:1",
+    )
+    services.reserve(
+        transfer_id=uuid.uuid4(),
+        debit=escrow,
+        credit=bob_account,
+        amount=60,
+        code="service",
+        actor=None,
+        service_date=DAY,
+        reference="place:1",
+    )
+    assert fresh(escrow).spendable == 0

@@ -35,8 +35,9 @@ def test_it_shows_a_member_without_an_account_a_friendly_page(client, alice):
 
 @pytest.mark.django_db
 def test_it_shows_balance_pending_and_statement_in_hours(
-    client, alice, alice_account, bob_account, pool, escrow
+    client, alice, alice_account, bob_account, pool, backed_escrow
 ):
+    escrow = backed_escrow
     grant(pool, alice_account, 750)
     services.transfer(
         transfer_id=uuid.uuid4(),
