@@ -202,23 +202,24 @@ CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic work; the apps' entries are added here as they arrive. Times are Asia/Shanghai.
-CELERY_BEAT_SCHEDULE: dict = {}
-CELERY_BEAT_SCHEDULE["ledger-audit-nightly"] = {
-    "task": "ledger.tasks.audit_ledger",
-    "schedule": crontab(hour=2, minute=0),
-}
-# Orders: each job re-checks under lock, so running one twice changes nothing.
-CELERY_BEAT_SCHEDULE["orders-expire-requests"] = {
-    "task": "orders.tasks.expire_requests",
-    "schedule": crontab(minute="*/5"),
-}
-CELERY_BEAT_SCHEDULE["orders-mark-no-shows"] = {
-    "task": "orders.tasks.mark_no_shows",
-    "schedule": crontab(minute="*/10"),
-}
-CELERY_BEAT_SCHEDULE["orders-flag-missing-sign-outs"] = {
-    "task": "orders.tasks.flag_missing_sign_outs",
-    "schedule": crontab(minute="*/15"),
+CELERY_BEAT_SCHEDULE = {
+    "ledger-audit-nightly": {
+        "task": "ledger.tasks.audit_ledger",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    # Orders: each job re-checks under lock, so running one twice changes nothing.
+    "orders-expire-requests": {
+        "task": "orders.tasks.expire_requests",
+        "schedule": crontab(minute="*/5"),
+    },
+    "orders-mark-no-shows": {
+        "task": "orders.tasks.mark_no_shows",
+        "schedule": crontab(minute="*/10"),
+    },
+    "orders-flag-missing-sign-outs": {
+        "task": "orders.tasks.flag_missing_sign_outs",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 # django-allauth: phone number + password. Apps' adapters complete the phone flow.
