@@ -105,3 +105,33 @@ def test_admin_login_refuses_a_logged_in_member_who_is_not_staff(client):
 
     client.force_login(User.objects.create(username="member-only"))
     assert client.get("/admin/login/").status_code == 403
+
+
+def test_password_rules_speak_chinese_on_a_chinese_page():
+    from django.contrib.auth.password_validation import MinimumLengthValidator
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
+        MinimumLengthValidator().validate("abc")
+    assert refused.value.messages == ["密码太短，至少需要 8 个字符。"]
+
+
+@pytest.mark.django_db
+def test_a_missing_page_says_so_in_chinese_with_a_way_home(client, settings):
+    settings.DEBUG = False
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert 'lang="zh-hans"' in body and "找不到" in body and 'href="/"' in body
+
+
+@pytest.mark.django_db
+def test_a_forbidden_page_says_so_in_chinese(client, settings):
+    from accounts.models import User
+
+    settings.DEBUG = False
+    client.force_login(User.objects.create(username="member-only-403"))
+    response = client.get("/admin/login/")
+    assert response.status_code == 403
+    assert "不对您的账号开放" in response.content.decode()
