@@ -1,7 +1,10 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.phonenumber import to_python as to_phone
 
+from accounts.eligibility import recipient_rule
+from accounts.idnumbers import parse_id_number
 from accounts.models import Member, Relative
 from accounts.uploads import validate_document_image
 from branches.models import Branch
@@ -24,7 +27,45 @@ class DocumentMixin:
         return upload
 
 
-class RegistrationForm(DocumentMixin, forms.Form):
+def _clean_phone(value: str) -> str:
+    """The same check as the services' (so all errors show at once); they check again."""
+    value = (value or "").strip()
+    if value:
+        number = to_phone(value)
+        if number is None or not number.is_valid():
+            raise ValidationError(_("Please enter a valid mobile phone number."), code="invalid")
+    return value
+
+
+class PersonFieldsMixin:
+    """Field checks shared by the registration forms, run before the services are called so
+    that an ID-number mistake shows together with every other field error."""
+
+    def clean_id_number(self):
+        return parse_id_number(self.cleaned_data["id_number"]).number
+
+    def clean_emergency_contact_phone(self):
+        return _clean_phone(self.cleaned_data.get("emergency_contact_phone"))
+
+    def clean_guardian_phone(self):
+        return _clean_phone(self.cleaned_data.get("guardian_phone"))
+
+    def clean_phone(self):
+        return _clean_phone(self.cleaned_data.get("phone"))
+
+    def _registers_elder(self) -> bool:
+        return self.cleaned_data.get("role") == Member.Role.ELDER
+
+    def clean_assessment_level(self):
+        level = self.cleaned_data.get("assessment_level")
+        if level is not None and self._registers_elder():
+            problem = recipient_rule(assessment_level=level)
+            if problem:
+                raise ValidationError(problem, code="eligibility")
+        return level
+
+
+class RegistrationForm(PersonFieldsMixin, DocumentMixin, forms.Form):
     role = forms.ChoiceField(
         label=_("I take part as"), choices=Member.Role.choices, widget=forms.RadioSelect
     )
@@ -89,6 +130,9 @@ class ElderOnBehalfForm(RegistrationForm):
             del self.fields[name]
         if streets is not None:
             self.fields["street"].queryset = streets
+
+    def _registers_elder(self) -> bool:
+        return True
 
 
 class RelativeForm(DocumentMixin, forms.Form):

@@ -255,3 +255,49 @@ def test_a_password_login_may_not_skip_the_old_password(client):
     response = client.get(reverse("accounts:new_password"))
     assert response.status_code == 302
     assert response["Location"] == reverse("account_change_password")
+
+
+# All field errors on the first submit: the forms check the ID number themselves.
+
+
+def _bad_checksum_id() -> str:
+    number = idnumbers.make_id_number(birth_date=years_ago(70), sex="F", serial=5)
+    return number[:17] + ("1" if number[17] != "1" else "2")
+
+
+def test_a_bad_id_number_shows_with_the_other_field_errors_on_registration(client, street_a):
+    client.force_login(UserFactory())
+    response = client.post(
+        reverse("accounts:register"),
+        _form(street_a, role="elder", id_number=_bad_checksum_id(), assessment_level="abc"),
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert set(errors) >= {"id_number", "assessment_level"}
+    body = response.content.decode()
+    assert "身份证号码校验位不正确" in body and "输入整数" in body
+    assert not Member.objects.exists()
+
+
+def test_a_bad_id_number_shows_with_a_bad_phone_when_an_advisor_registers_an_elder(
+    client, advisor_a, street_a
+):
+    client.force_login(advisor_a)
+    users_before = User.objects.count()
+    response = client.post(
+        reverse("accounts:register_elder"),
+        {
+            "full_name": "孤老",
+            "id_number": "abcdefghijklmnopqr",
+            "street": street_a.pk,
+            "assessment_level": "3",
+            "phone": "abc",
+            "emergency_contact_name": "",
+            "emergency_contact_phone": "",
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert set(errors) >= {"id_number", "phone"}
+    assert not Member.objects.exists()
+    assert User.objects.count() == users_before
