@@ -8,6 +8,7 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -35,22 +36,34 @@ def _missing_steps(member: Member | None, user) -> list[str]:
     return []
 
 
+def _work_places(user, roles: list[StaffRole]) -> list[tuple[str, str]]:
+    """Where a staff member does their work, as (label, url), each place once."""
+    kinds = {role.role for role in roles}
+    places = []
+    if user.is_staff:
+        places.append((_("Management (admin)"), reverse("admin:index")))
+    if kinds & {StaffRole.Role.ADVISOR, StaffRole.Role.STREET_STAFF}:
+        places.append((_("Register an elder on their behalf"), reverse("accounts:register_elder")))
+    if StaffRole.Role.BASE_STAFF in kinds:
+        places.append((_("Service orders"), reverse("orders:mine")))
+        places.append((_("Service bases"), reverse("branches:bases")))
+    return places
+
+
 @login_required
 def profile(request):
     member = member_of(request.user)
     relatives = Relative.objects.filter(member=member).select_related("relative") if member else []
-    can_register_elders = (
-        staff_roles(request.user)
-        .filter(role__in=(StaffRole.Role.ADVISOR, StaffRole.Role.STREET_STAFF))
-        .exists()
-    )
+    roles = list(staff_roles(request.user).order_by("role", "branch__name"))
     context = {
         "member": member,
-        "missing": _missing_steps(member, request.user),
+        # Staff without a membership are not asked to register as members.
+        "missing": _missing_steps(member, request.user) if member or not roles else [],
         "trainings": member.trainings.all() if member else [],
         "insurances": member.insurances.all() if member else [],
         "relatives": relatives,
-        "can_register_elders": can_register_elders,
+        "staff_roles": roles,
+        "work_places": _work_places(request.user, roles) if roles else [],
     }
     return render(request, "accounts/profile.html", context)
 

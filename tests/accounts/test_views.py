@@ -301,3 +301,43 @@ def test_a_bad_id_number_shows_with_a_bad_phone_when_an_advisor_registers_an_eld
     assert set(errors) >= {"id_number", "phone"}
     assert not Member.objects.exists()
     assert User.objects.count() == users_before
+
+
+# Staff see who they are and where they work, never an invitation to register as members.
+
+
+@pytest.mark.parametrize(
+    ("persona", "role_label", "links"),
+    [
+        ("staff_a", "街道分行工作人员", ["/admin/", "/me/elders/new/"]),
+        ("advisor_a", "养老顾问", ["/admin/", "/me/elders/new/"]),
+        ("head_office", "总行工作人员", ["/admin/"]),
+        ("base_staff_a", "服务基地工作人员", ["/orders/", "/org/bases/"]),
+    ],
+)
+def test_staff_see_their_roles_and_work_places_not_a_registration_prompt(
+    client, request, persona, role_label, links
+):
+    user = request.getfixturevalue(persona)
+    client.force_login(user)
+    response = client.get(reverse("accounts:profile"))
+    body = response.content.decode()
+    assert "您在时间银行担任" in body
+    assert "没有注册为会员" not in body and "实名注册" not in body
+    assert reverse("accounts:register") not in body
+    role = user.staff_roles.get()
+    assert str(role.branch) in body
+    if role.base:
+        assert str(role.base) in body
+    assert [str(r) for r in response.context["staff_roles"]] == [str(role)]
+    hrefs = [url for _label, url in response.context["work_places"]]
+    assert hrefs == links
+    for url in links:
+        assert f'href="{url}"' in body
+
+
+def test_a_member_without_staff_roles_is_still_invited_to_register(client):
+    client.force_login(UserFactory())
+    body = client.get(reverse("accounts:profile")).content.decode()
+    assert reverse("accounts:register") in body
+    assert "staff-card" not in body
