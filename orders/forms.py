@@ -32,7 +32,13 @@ class NeedForm(forms.Form):
     address = forms.CharField(
         label=_("Place"), max_length=255, required=False, help_text=_("Blank: the base's address.")
     )
-    recipient_name = forms.CharField(label=_("Resident's name"), max_length=64, required=False)
+    # For a resident of the base who is not a registered elder (no phone account).
+    recipient_name = forms.CharField(
+        label=_("Recipient's name if not registered (optional)"),
+        max_length=64,
+        required=False,
+        help_text=_("Only when the resident is not in the list of registered elders above."),
+    )
     day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     start = forms.TimeField(label=_("Start time"), widget=forms.TimeInput(attrs={"type": "time"}))
     units = forms.IntegerField(label=_("Agreed duration (hours)"), min_value=1, max_value=24)
@@ -102,6 +108,8 @@ class NeedForm(forms.Form):
                 self.fields.pop(name, None)
             if editing.base_id is None:
                 self.fields.pop("recipient_name", None)
+            else:
+                self.fields["recipient_name"].help_text = ""
 
     def starts_at(self) -> datetime:
         data = self.cleaned_data

@@ -43,7 +43,33 @@ def may_manage_request(user, req: ServiceRequest) -> bool:
         return True
     if req.base_id and is_base_staff_for(user, req.base):
         return True
-    return is_advisor_for(user, req.street) or is_street_staff_for(user, req.street)
+    if req.mode == Mode.HOME and is_advisor_for(user, req.street):
+        return True  # advisors act for elders at home, not for a base's residents
+    return is_street_staff_for(user, req.street)
+
+
+def may_edit_draft(user, req: ServiceRequest) -> bool:
+    """Only the poster changes or sends a draft: its author, the base's staff for a base need,
+    the street's advisors for a home need an advisor posted (superuser: any)."""
+    if _anonymous(user):
+        return False
+    if user.is_superuser or req.posted_by_id == user.pk:
+        return True
+    if req.base_id:
+        return is_base_staff_for(user, req.base)
+    return (
+        req.mode == Mode.HOME
+        and req.posted_by_id is not None
+        and is_advisor_for(user, req.street)
+        and is_advisor_for(req.posted_by, req.street)
+    )
+
+
+def may_see_checkin_card(user, req: ServiceRequest) -> bool:
+    """The sign-in code and QR: the poster's side (the base's staff; at home the street's
+    advisors, the elder and confirmed family) and staff who may manage the need. Never the
+    volunteers, who would otherwise sign themselves in from afar."""
+    return may_manage_request(user, req) or completion_role(user, req) is not None
 
 
 def is_staff_for_street(user, req: ServiceRequest) -> bool:

@@ -8,7 +8,7 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +25,7 @@ from orders.forms import (
     ReasonForm,
     SignInForm,
 )
-from orders.models import Assignment, ServiceRequest, SignRecord
+from orders.models import Assignment, Evaluation, ServiceRequest, SignRecord
 from orders.services import OrderError
 
 AStatus = Assignment.Status
@@ -55,6 +55,7 @@ def my_orders(request):
         "to_confirm": list(selectors.assignments_to_confirm(user)[:20]),
         "posted": list(selectors.requests_posted_for(user)[:30]),
         "may_post": NeedForm(user=user).poster != "elder" or _elder_may_post(user),
+        **_grab_context(user),
     }
     return render(request, "orders/my_orders.html", context)
 
@@ -106,6 +107,18 @@ def _provider_problems(user) -> list[str]:
     return provider_problems(user)
 
 
+def _grab_context(user) -> dict:
+    """Grab buttons are for volunteers only; one who may not grab yet sees the first reason."""
+    from accounts.models import Member
+    from accounts.selectors import member_of
+
+    member = member_of(user)
+    if member is None or member.role != Member.Role.VOLUNTEER:
+        return {"is_volunteer": False, "grab_problem": ""}
+    problems = _provider_problems(user)
+    return {"is_volunteer": True, "grab_problem": problems[0] if problems else ""}
+
+
 def _int(value) -> int | None:
     try:
         return int(value) if value else None
@@ -121,14 +134,22 @@ def detail(request, pk: int):
         req.assignments.select_related("volunteer", "place", "evaluation").order_by("pk")
     )
     manage = selectors.may_manage_request(user, req)
+    # 服务对象 only for a named person, not the base's name a second time.
+    recipient = req.recipient_display if (req.recipient_id or req.recipient_name) else ""
+    if req.base_id and recipient == str(req.base):
+        recipient = ""
     context = {
         "req": req,
+        "recipient": recipient,
         "mine": next((a for a in assignments if a.volunteer_id == user.pk), None),
         "manage": manage,
         "assignments": assignments if manage or selectors.completion_role(user, req) else [],
         "completion_role": selectors.completion_role(user, req),
         "may_evaluate": selectors.may_evaluate(user, req),
+        "may_edit": req.status == ServiceRequest.Status.DRAFT
+        and selectors.may_edit_draft(user, req),
         "reason_form": ReasonForm(),
+        **_grab_context(user),
     }
     return render(request, "orders/detail.html", context)
 
@@ -173,7 +194,9 @@ def post_need(request):
 def edit_need(request, pk: int):
     """Correct a draft (e.g. one returned with a rejection) and send it again."""
     req = _request_for(request.user, pk)
-    if not selectors.may_manage_request(request.user, req) or req.status != "draft":
+    if not selectors.may_edit_draft(request.user, req):
+        raise Http404
+    if req.status != "draft":
         raise PermissionDenied
     form = NeedForm(request.POST or None, user=request.user, editing=req)
     if request.method == "POST" and form.is_valid():
@@ -234,10 +257,9 @@ def _call(request, fn, *, ok: str, **kwargs) -> bool:
 def card(request, pk: int):
     """The sign-in card: QR code and short code, for the base's screen or the elder's wall."""
     req = _request_for(request.user, pk)
-    allowed = selectors.may_manage_request(request.user, req) or selectors.completion_role(
-        request.user, req
-    )
-    if not allowed or not req.checkin_code:
+    if not selectors.may_see_checkin_card(request.user, req):
+        raise Http404
+    if not req.checkin_code:
         raise PermissionDenied
     url = request.build_absolute_uri(reverse("orders:checkin") + f"?code={req.checkin_code}")
     qr = segno.make(url, error="m")
@@ -254,7 +276,10 @@ def checkin(request):
         code = form.cleaned_data["code"]
         assignment = selectors.assignment_for_code(request.user, code)
         if assignment is None:
-            form.add_error("code", _("None of your services uses this code."))
+            form.add_error(
+                "code",
+                _("No service of yours uses this sign-in code. Please check it and try again."),
+            )
         else:
             method = (
                 SignRecord.Method.QR
@@ -370,6 +395,18 @@ def rate(request, pk: int):
     req = assignment.request
     if not selectors.may_evaluate(request.user, req, assignment=assignment):
         raise PermissionDenied
+    evaluation = Evaluation.objects.filter(assignment=assignment).first()
+    if evaluation is not None:  # rated already: show it, read-only
+        return render(
+            request,
+            "orders/rate.html",
+            {
+                "evaluation": evaluation,
+                "stars": "★" * evaluation.rating + "☆" * (5 - evaluation.rating),
+                "assignment": assignment,
+                "req": req,
+            },
+        )
     form = EvaluationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -19,7 +19,7 @@ from branches.selectors import (
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger
 from orders.models import Mode, Place, ServiceCategory, ServiceRequest, new_checkin_code
-from orders.selectors import may_manage_request
+from orders.selectors import may_edit_draft
 from orders.services.common import (
     OrderError,
     Status,
@@ -168,7 +168,7 @@ def update_draft(
     Where, for whom and who pays stay as posted; to change those, post a new need.
     """
     req = _lock_request(service_request.pk)
-    if not may_manage_request(actor, req):
+    if not may_edit_draft(actor, req):
         raise OrderError(_("You may not change this need."))
     if req.status != Status.DRAFT:
         raise OrderError(_("Only a draft can be changed."))
@@ -199,7 +199,7 @@ def update_draft(
 def submit_request(*, service_request: ServiceRequest, actor: User) -> ServiceRequest:
     """Send a draft (new or returned with a rejection) to the street branch."""
     req = _lock_request(service_request.pk)
-    if not may_manage_request(actor, req):
+    if not may_edit_draft(actor, req):
         raise OrderError(_("You may not submit this need."))
     if req.status != Status.DRAFT:
         raise OrderError(_("Only a draft can be submitted."))

@@ -160,7 +160,7 @@ def test_it_walks_sign_in_sign_out_confirm_and_rate_through_the_pages(
 def test_it_shows_the_qr_card_only_to_the_poster_side(client, make_need, base_staff_a, volunteer):
     req = make_need()
     client.force_login(volunteer)
-    assert client.get(reverse("orders:card", args=[req.pk])).status_code == 403
+    assert client.get(reverse("orders:card", args=[req.pk])).status_code == 404
     client.force_login(base_staff_a)
     page = client.get(reverse("orders:card", args=[req.pk]))
     assert "<svg" in page.content.decode()
