@@ -291,13 +291,19 @@ class AssessmentLevelForm(forms.Form):
 
 @admin.register(Relative)
 class RelativeAdmin(ScopedAdmin):
-    list_display = ("member", "relative", "relation", "status", "created_at")
+    list_display = ("member", "relative", "relative_phone", "relation", "status", "created_at")
     list_filter = ("status", "relation")
     list_select_related = ("member__user", "member__street", "relative")
-    search_fields = ("member__user__full_name", "relative__full_name", "relative__phone")
+    search_fields = (
+        "member__user__full_name",
+        "relative__full_name",
+        "relative__phone",
+        "relative_phone",
+    )
     readonly_fields = (
         "member",
         "relative",
+        "relative_phone",
         "relation",
         "status",
         "review_reason",

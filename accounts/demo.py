@@ -161,6 +161,7 @@ def seed(*, stdout) -> None:
         relative=elder,
         defaults={
             "relation": Relative.Relation.PARENT,
+            "relative_phone": elder.phone or "",
             "status": Relative.Status.CONFIRMED,
             "reviewed_at": timezone.now(),
         },

@@ -174,7 +174,10 @@ class Insurance(models.Model):
 class Relative(models.Model):
     """A direct-relative link declared by a member and confirmed by street staff.
 
-    ``relation`` says what ``relative`` is to ``member``'s user (e.g. ``parent``).
+    ``relation`` says what ``relative`` is to ``member``'s user (e.g. ``parent``). The member
+    gives a phone number (``relative_phone``); every declaration is recorded, whether or not
+    anyone is registered with that number, so the form never tells who is registered.
+    ``relative`` is filled when a user has that number, at the latest on confirmation.
     """
 
     class Relation(models.TextChoices):
@@ -192,8 +195,15 @@ class Relative(models.Model):
         Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="relatives"
     )
     relative = models.ForeignKey(
-        User, verbose_name=_("relative"), on_delete=models.CASCADE, related_name="relative_of"
+        User,
+        verbose_name=_("relative"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="relative_of",
+        help_text=_("Empty while nobody is registered with the declared phone number."),
     )
+    relative_phone = PhoneNumberField(_("declared phone number"), blank=True)
     relation = models.CharField(_("relation"), max_length=16, choices=Relation.choices)
     proof = models.FileField(
         _("proof document"),
@@ -226,7 +236,8 @@ class Relative(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.member.user} → {self.relative} ({self.get_relation_display()})"
+        other = self.relative or self.relative_phone
+        return f"{self.member.user} → {other} ({self.get_relation_display()})"
 
 
 class IntegrityRecord(models.Model):

@@ -380,27 +380,32 @@ def record_insurance(
 def link_relative(
     *, member: Member, relative_phone: str, relation: str, proof=None, actor: User
 ) -> Relative:
-    """A member declares a direct relative (found by their login phone), with proof."""
+    """A member declares a direct relative by their phone number, with proof.
+
+    The declaration is recorded whether or not anyone is registered with that number, and
+    the answer is the same either way: the form must not tell who is registered. The street
+    staff see whether the number belongs to a user when they confirm (``review_relative``).
+    """
+    member = Member.objects.select_for_update().get(pk=member.pk)
     if actor.pk != member.user_id and not _may_review(actor, member.street):
         raise AccountsError(_("You may only declare your own relatives."))
     if relation not in Relative.Relation.values:
         raise AccountsError(_("Please choose the relation."), field="relation")
     phone = _parse_phone(relative_phone, field="relative_phone", required=True)
-    relative = User.objects.filter(phone=phone).first()
-    if relative is None:
-        raise AccountsError(
-            _("Nobody is registered with this phone number."), field="relative_phone"
-        )
-    if relative.pk == member.user_id:
+    if member.user.phone and phone == member.user.phone:
         raise AccountsError(_("You cannot link yourself."), field="relative_phone")
     if proof:
         try:
             validate_document_image(proof)
         except ValidationError as exc:
             raise AccountsError(exc.messages[0], field="proof") from exc
-    if Relative.objects.filter(member=member, relative=relative).exists():
+    relative = User.objects.filter(phone=phone).exclude(pk=member.user_id).first()
+    already = Relative.objects.filter(member=member, relative_phone=phone)
+    if relative is not None:
+        already = already | Relative.objects.filter(member=member, relative=relative)
+    if already.exists():  # the member's own declarations: this tells nothing new
         raise AccountsError(_("This relative is already linked."), field="relative_phone")
-    link = Relative(member=member, relative=relative, relation=relation)
+    link = Relative(member=member, relative=relative, relative_phone=phone, relation=relation)
     if proof:
         link.proof = proof
     _set_history(link, actor=actor, reason="declared")
@@ -417,6 +422,20 @@ def review_relative(*, link: Relative, approve: bool, reason: str = "", actor: U
         raise AccountsError(_("This link is not waiting for confirmation."))
     if not approve and not (reason or "").strip():
         raise AccountsError(_("Please give a reason for the rejection."), field="reason")
+    if approve and link.relative_id is None:
+        # Declared before the relative registered: resolve the number now.
+        relative = (
+            User.objects.filter(phone=link.relative_phone).exclude(pk=link.member.user_id).first()
+            if link.relative_phone
+            else None
+        )
+        if relative is None:
+            raise AccountsError(
+                _("Nobody is registered with this phone number yet; reject the link or wait.")
+            )
+        if Relative.objects.filter(member=link.member, relative=relative).exists():
+            raise AccountsError(_("This relative is already linked."))
+        link.relative = relative
     link.status = Relative.Status.CONFIRMED if approve else Relative.Status.REJECTED
     link.review_reason = reason
     link.reviewed_by = actor

@@ -161,7 +161,14 @@ def relatives(request):
         except services.AccountsError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, _("Your street branch will confirm this relative."))
+            # The same answer whether or not the number is registered (no account enumeration).
+            messages.success(
+                request,
+                _(
+                    "Your request is recorded. If this number belongs to a registered user, "
+                    "your street branch will check the proof and confirm the link."
+                ),
+            )
             return redirect("accounts:relatives")
     links = Relative.objects.filter(member=member).select_related("relative")
     return render(request, "accounts/relatives.html", {"form": form, "links": links})

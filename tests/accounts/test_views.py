@@ -341,3 +341,30 @@ def test_a_member_without_staff_roles_is_still_invited_to_register(client):
     body = client.get(reverse("accounts:profile")).content.decode()
     assert reverse("accounts:register") in body
     assert "staff-card" not in body
+
+
+def _declare(client, phone):
+    return client.post(
+        reverse("accounts:relatives"),
+        {"relative_phone": phone, "relation": "parent", "proof": _png()},
+        follow=True,
+    )
+
+
+def test_declaring_a_relative_does_not_tell_whether_the_number_is_registered(
+    client, street_a, elder
+):
+    member = MemberFactory(family=True, street=street_a)
+    client.force_login(member.user)
+    known = _declare(client, str(elder.phone.national_number))
+    unknown = _declare(client, "13000000000")
+    assert known.redirect_chain and unknown.redirect_chain
+
+    def answer(response):
+        return [str(m) for m in response.context["messages"]]
+
+    assert answer(known) == answer(unknown) and "如果这个号码" in answer(known)[0]
+    body = unknown.content.decode()
+    assert "没有用这个手机号码注册的用户" not in body
+    assert elder.full_name not in body  # nobody's name before staff confirm
+    assert member.relatives.count() == 2
