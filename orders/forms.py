@@ -77,7 +77,9 @@ class NeedForm(forms.Form):
             member__status=Member.Status.VERIFIED,
             member__street_id__in=advisor_streets,
         )
-        self.poster = "base" if bases.exists() else ("advisor" if elders.exists() else "elder")
+        # An advisor is an advisor even before any elder of the street is registered.
+        is_advisor = advisor_streets.exists()
+        self.poster = "base" if bases.exists() else ("advisor" if is_advisor else "elder")
         unit = get_policy().credit_unit_minutes
         if unit != 60:
             self.fields["units"].label = _("Agreed duration (units of %(n)s minutes)") % {"n": unit}
@@ -100,6 +102,10 @@ class NeedForm(forms.Form):
             self.fields["address"].help_text = ""
             if self.poster == "advisor":
                 self.fields["recipient"].queryset = elders
+                if not elders.exists():
+                    self.fields["recipient"].help_text = _(
+                        "No verified elder lives in your street yet: register the elder first."
+                    )
             else:
                 del self.fields["recipient"]
 
