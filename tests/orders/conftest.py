@@ -103,3 +103,27 @@ def make_need(base_staff_a, base_a, category, staff_a, head_office, base_funds):
         return req
 
     return make
+
+
+@pytest.fixture
+def make_home_need(advisor_a, elder, home_category, staff_a, head_office, elder_funds):
+    """A home service the street's advisor posted for 张阿婆, approved twice (published)."""
+
+    def make(*, starts_in: timedelta = timedelta(minutes=10), **kwargs):
+        req = services.post_request(
+            actor=advisor_a,
+            category=home_category,
+            title="陪张阿婆散步",
+            recipient=elder,
+            address="天山路1号",
+            starts_at=timezone.now() + starts_in,
+            duration_minutes=HOUR,
+            auto_confirm=True,
+            **kwargs,
+        )
+        services.approve_by_street(service_request=req, actor=staff_a)
+        services.approve_by_head_office(service_request=req, actor=head_office)
+        req.refresh_from_db()
+        return req
+
+    return make

@@ -21,27 +21,9 @@ OWN_SERVICE = "own service|自己的服务"
 
 
 @pytest.fixture
-def home_need(advisor_a, elder, home_category, staff_a, head_office, elder_funds):
+def home_need(make_home_need):
     """A published home service for 张阿婆, starting in 10 minutes."""
-
-    def make(**kwargs):
-        req = services.post_request(
-            actor=advisor_a,
-            category=home_category,
-            title="陪张阿婆散步",
-            recipient=elder,
-            address="天山路1号",
-            starts_at=timezone.now() + timedelta(minutes=10),
-            duration_minutes=HOUR,
-            auto_confirm=True,
-            **kwargs,
-        )
-        services.approve_by_street(service_request=req, actor=staff_a)
-        services.approve_by_head_office(service_request=req, actor=head_office)
-        req.refresh_from_db()
-        return req
-
-    return make
+    return make_home_need
 
 
 def signed_in(req, volunteer) -> Assignment:

@@ -22,22 +22,9 @@ def _english(client) -> None:
 
 
 @pytest.fixture
-def home_need(advisor_a, elder, home_category, staff_a, head_office, elder_funds):
+def home_need(make_home_need):
     """A published home need the street's advisor posted for 张阿婆."""
-    req = services.post_request(
-        actor=advisor_a,
-        category=home_category,
-        title="陪张阿婆散步",
-        recipient=elder,
-        address="天山路1号",
-        starts_at=timezone.now() + timedelta(days=1),
-        duration_minutes=HOUR,
-        auto_confirm=True,
-    )
-    services.approve_by_street(service_request=req, actor=staff_a)
-    services.approve_by_head_office(service_request=req, actor=head_office)
-    req.refresh_from_db()
-    return req
+    return make_home_need(starts_in=timedelta(days=1))
 
 
 # --- 1. Grab buttons only for volunteers -------------------------------------------------

@@ -385,20 +385,9 @@ def test_it_completes_and_moves_the_confirmed_hours(
 
 
 def test_it_lets_family_or_staff_confirm_a_home_service(
-    advisor_a, elder, family, home_category, staff_a, head_office, volunteer, elder_funds, outsider
+    make_home_need, advisor_a, elder, family, staff_a, volunteer, elder_funds, outsider
 ):
-    req = services.post_request(
-        actor=advisor_a,
-        category=home_category,
-        title="陪张阿婆散步",
-        recipient=elder,
-        address="天山路1号",
-        starts_at=timezone.now() + timedelta(minutes=10),
-        duration_minutes=HOUR,
-        auto_confirm=True,
-    )
-    services.approve_by_street(service_request=req, actor=staff_a)
-    services.approve_by_head_office(service_request=req, actor=head_office)
+    req = make_home_need()
     assert fresh(elder_funds).available == 19 * HOUR
     a = services.grab_place(service_request=req, volunteer=volunteer)
     services.sign_in(assignment=a, actor=volunteer, code=fresh(req).checkin_code)
