@@ -1,6 +1,7 @@
 """Ledger fixtures: plain users and a district, so the books can be tested on their own."""
 
 import itertools
+import uuid
 
 import pytest
 
@@ -9,6 +10,26 @@ from branches.models import Branch
 from ledger import selectors
 
 _seq = itertools.count()
+
+
+def fund(pool, account, minutes: int, actor=None):
+    """Issue ``minutes`` from the grant pool to ``account`` (single-phase, code grant)."""
+    from ledger import services
+
+    return services.transfer(
+        transfer_id=uuid.uuid4(),
+        debit=pool,
+        credit=account,
+        amount=minutes,
+        code="grant",
+        actor=actor,
+    )
+
+
+def fresh(account):
+    from ledger.models import Account
+
+    return Account.objects.get(pk=account.pk)
 
 
 def make_user(name: str = "") -> User:
@@ -74,9 +95,7 @@ def backed_escrow(escrow, pool):
     from ledger import services
 
     payer = selectors.member_account(make_user("付款人"))
-    services.transfer(
-        transfer_id=uuid.uuid4(), debit=pool, credit=payer, amount=6000, code="grant", actor=None
-    )
+    fund(pool, payer, 6000)
     services.reserve(
         transfer_id=uuid.uuid4(),
         debit=payer,

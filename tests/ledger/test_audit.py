@@ -10,19 +10,9 @@ from django.utils import timezone
 from ledger import services
 from ledger.audit import acknowledge_audit, run_audit
 from ledger.models import AuditRun, Transfer
+from tests.ledger.conftest import fund
 
 DAY = date(2026, 11, 23)
-
-
-def grant(pool, account, minutes):
-    return services.transfer(
-        transfer_id=uuid.uuid4(),
-        debit=pool,
-        credit=account,
-        amount=minutes,
-        code="grant",
-        actor=None,
-    )
 
 
 def place(escrow, payer, volunteer, ref, minutes=120):
@@ -50,7 +40,7 @@ def place(escrow, payer, volunteer, ref, minutes=120):
 
 @pytest.fixture
 def busy_books(pool, escrow, alice_account, bob_account):
-    grant(pool, alice_account, 600)
+    fund(pool, alice_account, 600)
     hold, res = place(escrow, alice_account, bob_account, "place:1")
     services.execute(
         [
@@ -127,7 +117,7 @@ def test_it_names_the_account_whose_cached_total_is_wrong(busy_books, bob_accoun
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_it_names_the_accounts_of_a_deleted_transfer(pool, alice_account, bob_account):
-    grant(pool, alice_account, 90)
+    fund(pool, alice_account, 90)
     gift = services.transfer(
         transfer_id=uuid.uuid4(),
         debit=alice_account,
@@ -156,7 +146,7 @@ def test_it_finds_a_counter_out_of_step_with_its_credits(busy_books, bob_account
 
 @pytest.mark.django_db
 def test_it_finds_a_reservation_left_without_its_hold(escrow, alice_account, bob_account, pool):
-    grant(pool, alice_account, 180)
+    fund(pool, alice_account, 180)
     hold, _ = place(escrow, alice_account, bob_account, "place:9", minutes=60)
     services.reserve(  # another place's hold keeps the escrow covered as a whole
         transfer_id=uuid.uuid4(),
@@ -175,7 +165,7 @@ def test_it_finds_a_reservation_left_without_its_hold(escrow, alice_account, bob
 
 @pytest.mark.django_db
 def test_it_finds_an_escrow_with_a_posted_balance(escrow, alice_account, pool):
-    grant(pool, alice_account, 60)
+    fund(pool, alice_account, 60)
     services.transfer(
         transfer_id=uuid.uuid4(),
         debit=alice_account,

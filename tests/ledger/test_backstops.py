@@ -8,6 +8,7 @@ from django.db import IntegrityError, connection, transaction
 
 from ledger import services
 from ledger.models import DailyCredit, Transfer
+from tests.ledger.conftest import fund
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -17,19 +18,8 @@ def raw(sql, params=()):
         cursor.execute(sql, params)
 
 
-def grant(pool, account, minutes):
-    return services.transfer(
-        transfer_id=uuid.uuid4(),
-        debit=pool,
-        credit=account,
-        amount=minutes,
-        code="grant",
-        actor=None,
-    )
-
-
 def test_it_refuses_to_update_or_delete_a_transfer(pool, alice_account):
-    t = grant(pool, alice_account, 60)
+    t = fund(pool, alice_account, 60)
     with pytest.raises(IntegrityError, match="immutable"):
         raw("UPDATE ledger_transfer SET amount = 1 WHERE id = %s", [t.pk])
     with pytest.raises(IntegrityError, match="immutable"):
@@ -38,7 +28,7 @@ def test_it_refuses_to_update_or_delete_a_transfer(pool, alice_account):
 
 
 def test_it_refuses_an_overdraft_written_around_the_services(pool, alice_account):
-    grant(pool, alice_account, 60)
+    fund(pool, alice_account, 60)
     with pytest.raises(IntegrityError, match="account_no_overdraft"):
         raw("UPDATE ledger_account SET pending_debits = 61 WHERE id = %s", [alice_account.pk])
 
@@ -114,7 +104,7 @@ def test_it_runs_plain_transfers_through_the_database_function(pool, alice_accou
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as queries:
-        grant(pool, alice_account, 60)
+        fund(pool, alice_account, 60)
     assert any("ledger_single_transfer" in q["sql"] for q in queries.captured_queries)
     with pytest.raises(services.LedgerError) as err:
         services.transfer(

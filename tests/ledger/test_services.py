@@ -4,25 +4,11 @@ from datetime import date
 import pytest
 
 from ledger import selectors, services
-from ledger.models import Account, DailyCredit, Transfer
+from ledger.models import DailyCredit, Transfer
 from ledger.services import LedgerError, PostOp, TransferOp, VoidOp
+from tests.ledger.conftest import fresh, fund
 
 DAY = date(2026, 11, 23)
-
-
-def fund(pool, account, minutes, actor=None):
-    return services.transfer(
-        transfer_id=uuid.uuid4(),
-        debit=pool,
-        credit=account,
-        amount=minutes,
-        code="grant",
-        actor=actor,
-    )
-
-
-def fresh(account):
-    return Account.objects.get(pk=account.pk)
 
 
 @pytest.mark.django_db
