@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from django import forms
@@ -15,6 +16,7 @@ from timebank.policy import get_policy
 class NeedForm(forms.Form):
     """Post a need. Which fields show depends on who posts: base staff, advisor or elder."""
 
+    submission_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
     base = forms.ModelChoiceField(label=_("Service base"), queryset=ServiceBase.objects.none())
     recipient = forms.ModelChoiceField(label=_("Elder"), queryset=User.objects.none())
     category = forms.ModelChoiceField(
@@ -61,6 +63,7 @@ class NeedForm(forms.Form):
                 "places": editing.places,
                 "auto_confirm": editing.auto_confirm,
             }
+        kwargs.setdefault("initial", {}).setdefault("submission_id", uuid.uuid4())
         super().__init__(*args, **kwargs)
         self.user = user
         self.editing = editing
@@ -137,7 +140,9 @@ class NeedForm(forms.Form):
         }
         if self.editing is not None:
             kwargs["recipient_name"] = data.get("recipient_name", "")
-        elif self.poster == "base":
+            return kwargs
+        kwargs["submission_id"] = data.get("submission_id")
+        if self.poster == "base":
             kwargs.update(
                 base=data["base"],
                 recipient=data.get("recipient"),

@@ -132,6 +132,8 @@ class ServiceRequest(models.Model):
         on_delete=models.PROTECT,
         related_name="service_requests_posted",
     )
+    # The posting form's one-time id: a double click or a resent form posts the need once.
+    submission_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(_("posted at"), auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     street_approved_by = models.ForeignKey(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -81,8 +82,16 @@ def post_request(
     latitude=None,
     longitude=None,
     submit: bool = True,
+    submission_id: uuid.UUID | None = None,
 ) -> ServiceRequest:
-    """Post a need (发布需求): a base for its residents, an advisor or an elder at home."""
+    """Post a need (发布需求): a base for its residents, an advisor or an elder at home.
+
+    With a ``submission_id`` (the form's one-time id) posting again returns the first need.
+    """
+    if submission_id is not None:
+        first = ServiceRequest.objects.filter(submission_id=submission_id, posted_by=actor).first()
+        if first is not None:
+            return first
     policy = get_policy()
     mode = Mode.INSTITUTION if base is not None else Mode.HOME
     _check_category(category, mode)
@@ -120,28 +129,36 @@ def post_request(
         if not address:
             raise OrderError(_("Please give the address of the service."))
         payer = ServiceRequest.Payer.MEMBER
-    req = ServiceRequest.objects.create(
-        category=category,
-        mode=mode,
-        title=title,
-        description=description,
-        requirements=requirements,
-        street=street,
-        base=base,
-        address=address,
-        latitude=latitude,
-        longitude=longitude,
-        starts_at=starts_at,
-        duration_minutes=duration_minutes,
-        places=places,
-        recipient=recipient,
-        recipient_name=recipient_name,
-        payer_kind=payer,
-        auto_confirm=auto_confirm,
-        posted_by=actor,
-        status=Status.SUBMITTED if submit else Status.DRAFT,
-        submitted_at=timezone.now() if submit else None,
-    )
+    try:
+        # A savepoint: a concurrent twin of this submission may commit first.
+        with transaction.atomic():
+            req = ServiceRequest.objects.create(
+                submission_id=submission_id,
+                category=category,
+                mode=mode,
+                title=title,
+                description=description,
+                requirements=requirements,
+                street=street,
+                base=base,
+                address=address,
+                latitude=latitude,
+                longitude=longitude,
+                starts_at=starts_at,
+                duration_minutes=duration_minutes,
+                places=places,
+                recipient=recipient,
+                recipient_name=recipient_name,
+                payer_kind=payer,
+                auto_confirm=auto_confirm,
+                posted_by=actor,
+                status=Status.SUBMITTED if submit else Status.DRAFT,
+                submitted_at=timezone.now() if submit else None,
+            )
+    except IntegrityError:
+        if submission_id is None:
+            raise
+        return ServiceRequest.objects.get(submission_id=submission_id, posted_by=actor)
     _event(req, "posted", actor=actor, on_behalf_of=recipient if actor != recipient else None)
     return req
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -91,6 +92,30 @@ def test_it_posts_a_need_from_the_base_page(client, base_staff_a, base_a, catego
     assert response.status_code == 302
     assert (req.duration_minutes, req.places, req.status) == (120, 2, "submitted")
     assert timezone.localtime(req.starts_at).hour == 14
+
+
+def test_it_posts_a_need_once_when_the_form_is_sent_twice(client, base_staff_a, base_a, category):
+    client.force_login(base_staff_a)
+    page = client.get(reverse("orders:new"))
+    submission_id = page.context["form"]["submission_id"].value()
+    assert f'value="{submission_id}"' in page.content.decode()
+    form = {
+        "submission_id": submission_id,
+        "base": base_a.pk,
+        "category": category.pk,
+        "title": "下午陪伴",
+        "day": (timezone.localdate() + timedelta(days=3)).isoformat(),
+        "start": "14:00",
+        "units": 1,
+        "places": 1,
+    }
+    first = client.post(reverse("orders:new"), form)
+    second = client.post(reverse("orders:new"), form)  # a double tap on 发布
+    assert ServiceRequest.objects.count() == 1
+    assert first.headers["Location"] == second.headers["Location"]
+    form["submission_id"] = str(uuid.uuid4())  # a new visit to the form posts a new need
+    client.post(reverse("orders:new"), form)
+    assert ServiceRequest.objects.count() == 2
 
 
 def test_it_shows_the_housekeeping_refusal_on_the_form(client, base_staff_a, base_a):
