@@ -127,3 +127,32 @@ def test_it_refuses_an_overdraft_of_an_issuer_that_is_not_the_grant_pool(escrow)
     # Only the grant pool may go negative; the escrow's posted balance may not.
     with pytest.raises(IntegrityError):
         raw("UPDATE ledger_account SET posted_debits = 1 WHERE id = %s", [escrow.pk])
+
+
+def test_the_database_function_lets_only_the_issuer_overdraw(pool, escrow, alice_account):
+    from ledger.services import LedgerError
+
+    # A plain transfer out of an escrow holding nothing: the function refuses it itself,
+    # with the engine's own message, before any CHECK constraint is reached.
+    with pytest.raises(LedgerError) as refused:
+        services.transfer(
+            transfer_id=uuid.uuid4(),
+            debit=escrow,
+            credit=alice_account,
+            amount=60,
+            code="gift",
+            actor=None,
+        )
+    assert refused.value.code == "insufficient"
+    fund(pool, alice_account, 60)  # the grant pool itself may go negative
+    assert (
+        services.transfer(
+            transfer_id=uuid.uuid4(),
+            debit=pool,
+            credit=alice_account,
+            amount=60,
+            code="grant",
+            actor=None,
+        ).kind
+        == "single"
+    )
