@@ -61,8 +61,7 @@ def test_healthz_answers_503_when_the_broker_is_down(client, settings):  # noqa:
     assert response.json()["status"] == "down"
 
 
-def _settings_import(env: dict) -> subprocess.CompletedProcess:
-    code = "import django; django.setup()"
+def _run(code: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", code],
         env={"DJANGO_SETTINGS_MODULE": "timebank.settings", "PATH": "/usr/bin:/bin", **env},
@@ -74,14 +73,30 @@ def _settings_import(env: dict) -> subprocess.CompletedProcess:
     )
 
 
-def test_production_refuses_the_default_secret_key():
-    result = _settings_import({"DEBUG": "0"})
+START_WEB = "import timebank.wsgi"
+START_WORKER = (
+    "import django; django.setup()\n"
+    "from celery.signals import worker_init\n"
+    "from timebank.celery import app\n"
+    "worker_init.send(sender=None)"
+)
+
+
+@pytest.mark.parametrize("start", [START_WEB, START_WORKER], ids=["web", "worker"])
+def test_production_refuses_the_default_secret_key(start):
+    result = _run(start, {"DEBUG": "0"})
     assert result.returncode != 0
     assert "SECRET_KEY is the development default" in result.stderr
 
 
-def test_production_starts_with_a_real_secret_key():
-    result = _settings_import({"DEBUG": "0", "SECRET_KEY": "a-real-key-from-the-vault-123"})
+@pytest.mark.parametrize("start", [START_WEB, START_WORKER], ids=["web", "worker"])
+def test_production_starts_with_a_real_secret_key(start):
+    result = _run(start, {"DEBUG": "0", "SECRET_KEY": "a-real-key-from-the-vault-123"})
+    assert result.returncode == 0, result.stderr
+
+
+def test_developer_commands_run_without_any_settings():
+    result = _run("import django; django.setup()", {})
     assert result.returncode == 0, result.stderr
 
 
