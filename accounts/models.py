@@ -27,12 +27,29 @@ class User(AbstractUser):
 
 
 class Member(models.Model):
-    """A person's time-bank membership: role, street, real-name data and review state."""
+    """A person's time-bank membership: capacities, street, real-name data and review state.
+
+    ``role`` is how the person registered; what they may do is ``capacity`` (a volunteer who
+    turns 60 may also receive care, paid with their own coins).
+    """
 
     class Role(models.TextChoices):
         VOLUNTEER = "volunteer", _("Volunteer (service provider)")
         ELDER = "elder", _("Elder (service recipient)")
         FAMILY = "family", _("Family member")
+
+    class Capacity(models.TextChoices):
+        PROVIDE = "provide", _("Provides services")
+        RECEIVE = "receive", _("Receives services")
+        BOTH = "both", _("Provides and receives services")
+
+    ROLE_CAPACITY = {
+        Role.VOLUNTEER: Capacity.PROVIDE,
+        Role.ELDER: Capacity.RECEIVE,
+        Role.FAMILY: Capacity.RECEIVE,
+    }
+    RECEIVING = (Capacity.RECEIVE, Capacity.BOTH)
+    PROVIDING = (Capacity.PROVIDE, Capacity.BOTH)
 
     class Status(models.TextChoices):
         APPLIED = "applied", _("Waiting for review")
@@ -45,7 +62,10 @@ class Member(models.Model):
         FEMALE = "F", _("Female")
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="member")
-    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    role = models.CharField(_("registered as"), max_length=16, choices=Role.choices)
+    capacity = models.CharField(
+        _("may"), max_length=16, choices=Capacity.choices, default=Capacity.PROVIDE
+    )
     street = models.ForeignKey(
         "branches.Branch",
         verbose_name=_("street of residence"),
@@ -78,6 +98,10 @@ class Member(models.Model):
     assessment_level = models.PositiveSmallIntegerField(
         _("care-needs assessment level"), null=True, blank=True
     )
+    # Marked by the street (特殊困难): lowers the spending age where the policy says so, and
+    # lists the elder among those who may receive donated coins.
+    in_hardship = models.BooleanField(_("in special hardship"), default=False)
+    hardship_note = models.CharField(_("hardship note"), max_length=255, blank=True)
     guardian_name = models.CharField(_("guardian"), max_length=64, blank=True)
     guardian_phone = PhoneNumberField(_("guardian phone"), blank=True)
     # ID card photos live in private storage under random names; see branches.private_files.
@@ -110,11 +134,19 @@ class Member(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.user} ({self.get_role_display()})"
+        return f"{self.user} ({self.get_capacity_display()})"
 
     @property
     def is_verified(self) -> bool:
         return self.status == self.Status.VERIFIED
+
+    @property
+    def may_provide(self) -> bool:
+        return self.capacity in self.PROVIDING
+
+    @property
+    def may_receive(self) -> bool:
+        return self.capacity in self.RECEIVING
 
 
 class Training(models.Model):
@@ -185,6 +217,7 @@ class Relative(models.Model):
         GRANDPARENT = "grandparent", _("Grandparent")
         CHILD = "child", _("Child")
         SPOUSE = "spouse", _("Spouse")
+        FRIEND = "friend", _("Friend")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for confirmation")

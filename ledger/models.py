@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 
 class Account(models.Model):
@@ -25,6 +26,7 @@ class Account(models.Model):
         NONE = "", _("(none)")
         GRANT_POOL = "grant_pool", _("Grant pool (issuer)")
         ESCROW = "escrow", _("Order escrow")
+        DONATION_POOL = "donation_pool", _("Donation pool")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     user = models.ForeignKey(
@@ -319,3 +321,74 @@ class AuditRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M} · {'OK' if self.ok else 'FAILED'}"
+
+
+class Gift(models.Model):
+    """Coins a member gives to a confirmed relative or friend (转赠, CN §6.6, BJ).
+
+    The id is the form's one-time submission id. Where the policy asks for approval, a
+    pending transfer holds the coins until the giver's street approves (posted) or rejects
+    (voided); otherwise the transfer posts at once.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the street branch")
+        POSTED = "posted", _("Given")
+        REJECTED = "rejected", _("Not approved")
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    giver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("giver"),
+        on_delete=models.PROTECT,
+        related_name="gifts_given",
+    )
+    receiver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("receiver"),
+        on_delete=models.PROTECT,
+        related_name="gifts_received",
+    )
+    relative = models.ForeignKey(
+        "accounts.Relative",
+        verbose_name=_("relation record"),
+        on_delete=models.PROTECT,
+        related_name="gifts",
+    )
+    relation = models.CharField(_("relation"), max_length=16)
+    street = models.ForeignKey(
+        "branches.Branch",
+        verbose_name=_("giver's street"),
+        on_delete=models.PROTECT,
+        related_name="gifts",
+    )
+    amount = models.BigIntegerField(_("amount (minutes)"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    transfer_id = models.UUIDField(_("transfer"), editable=False)
+    resolution_id = models.UUIDField(_("approval transfer"), null=True, blank=True, editable=False)
+    review_reason = models.TextField(_("reason"), blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("asked at"), default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("gift of coins")
+        verbose_name_plural = _("gifts of coins")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="gift_amount_positive"),
+            models.CheckConstraint(
+                condition=~Q(giver=F("receiver")), name="gift_not_to_oneself"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.giver} → {self.receiver} · {self.amount}"

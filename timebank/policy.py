@@ -33,9 +33,16 @@ class Policy:
     spend_after_minutes_served: int | None
     spend_after_days_registered: int | None
     spend_from_age: int | None
+    # Shanghai: a lower spending age for elders the street has marked as in hardship.
+    spend_from_age_hardship: int | None
     # Gifting.
     gift_requires_approval: bool
-    gift_relations: tuple[str, ...]
+    gift_relations: tuple[str, ...]  # Relative.Relation values; "friend" is declared like one
+    # Donations (二次公益): "pool" (the district's donation pool), "elder" (an elder in need),
+    # "base" (a charitable elder-care institution).
+    donation_targets: tuple[str, ...]
+    # Housekeeping-type categories (cleaning, laundry, pet care) may be posted.
+    housekeeping_allowed: bool
     # Who may post needs: "base", "advisor", "elder".
     posters: tuple[str, ...]
     elder_post_needs_coins: bool
@@ -75,12 +82,15 @@ PRESETS: dict[str, Policy] = {
         spend_after_minutes_served=100 * MINUTES_PER_HOUR,
         spend_after_days_registered=365,
         spend_from_age=None,
+        spend_from_age_hardship=None,
         gift_requires_approval=True,
         gift_relations=("parent", "grandparent", "child", "spouse"),
+        donation_targets=(),
+        housekeeping_allowed=False,
         posters=("base", "advisor"),
         elder_post_needs_coins=False,
         admission_threshold_minutes=None,
-        honour_thresholds_hours=(10, 50, 100, 300, 600),
+        honour_thresholds_hours=(100, 300, 600, 1000, 1500),
     ),
     "beijing-2022": Policy(
         name="beijing-2022",
@@ -98,12 +108,41 @@ PRESETS: dict[str, Policy] = {
         spend_after_minutes_served=None,
         spend_after_days_registered=None,
         spend_from_age=60,
+        spend_from_age_hardship=None,
         gift_requires_approval=False,
         gift_relations=("parent", "grandparent"),
+        donation_targets=("pool", "elder"),
+        housekeeping_allowed=False,
         posters=("base", "advisor", "elder"),
         elder_post_needs_coins=True,
         admission_threshold_minutes=10_000 * MINUTES_PER_HOUR,
-        honour_thresholds_hours=(10, 100, 500, 1000, 3000),
+        honour_thresholds_hours=(100, 300, 600, 1000, 1500),
+    ),
+    "shanghai-2026": Policy(
+        name="shanghai-2026",
+        label="上海市“沪助养老时光汇” (2026)",
+        balance_cap_minutes=None,
+        daily_credit_cap_minutes=None,
+        credit_unit_minutes=MINUTES_PER_HOUR,
+        provider_min_age=18,
+        provider_max_age=None,
+        provider_min_age_women=None,
+        minors_with_guardian=True,
+        minor_min_age=10,
+        recipient_min_assessment_level=None,
+        initial_grant_minutes=0,
+        spend_after_minutes_served=None,
+        spend_after_days_registered=None,
+        spend_from_age=65,
+        spend_from_age_hardship=60,
+        gift_requires_approval=False,
+        gift_relations=("parent", "grandparent", "child", "spouse", "friend"),
+        donation_targets=("pool", "elder", "base"),
+        housekeeping_allowed=True,
+        posters=("base", "advisor", "elder"),
+        elder_post_needs_coins=True,
+        admission_threshold_minutes=None,
+        honour_thresholds_hours=(100, 300, 600, 1000, 1500),
     ),
 }
 
