@@ -54,6 +54,7 @@ def _member(user, *, role, street, birth, sex, serial, status, **extra) -> Membe
         user=user,
         defaults={
             "role": role,
+            "capacity": Member.ROLE_CAPACITY[role],
             "street": street,
             "status": status,
             "id_number_encrypted": idnumbers.encrypt(number),

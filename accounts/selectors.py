@@ -58,7 +58,7 @@ def provider_problems(user, *, today: date | None = None) -> list[str]:
     """Why this user may not grab orders now (translated); empty means they may."""
     today = today or timezone.localdate()
     member = member_of(user)
-    if member is None or member.role != Member.Role.VOLUNTEER:
+    if member is None or not member.may_provide:
         return [_("You are not registered as a volunteer.")]
     problems = []
     if member.status == Member.Status.SUSPENDED:

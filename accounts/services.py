@@ -120,6 +120,7 @@ def _create_member(
     member = Member(
         user=user,
         role=role,
+        capacity=Member.ROLE_CAPACITY[role],
         street=street,
         id_number_encrypted=idnumbers.encrypt(parsed.number),
         id_number_hash=idnumbers.keyed_hash(parsed.number),

@@ -29,7 +29,7 @@ def _form_error(form, exc: services.AccountsError) -> None:
 def _missing_steps(member: Member | None, user) -> list[str]:
     if member is None:
         return [_("Register with your real name.")]
-    if member.role == Member.Role.VOLUNTEER:
+    if member.may_provide:
         return provider_problems(user)
     if member.status == Member.Status.APPLIED:
         return [_("Your real-name registration has not been approved yet.")]

@@ -69,7 +69,7 @@ class GrantForm(forms.Form):
                 .filter(id_number_hash=keyed_hash(number))
                 .first()
             )
-            if member is None or member.role != Member.Role.ELDER:
+            if member is None or not member.may_receive:
                 self.add_error("id_number", _("No elder has this ID number."))
             elif member.status != Member.Status.VERIFIED:
                 self.add_error("id_number", _("This elder is not verified yet."))

@@ -101,7 +101,7 @@ def bulk_grant(
         if member is None:
             problem(_("No member has the ID number %(id)s.") % {"id": mask(number)})
             continue
-        if member.role != Member.Role.ELDER or member.status != Member.Status.VERIFIED:
+        if not member.may_receive or member.status != Member.Status.VERIFIED:
             problem(_("%(name)s is not a verified elder.") % {"name": member.user})
             continue
         if member.street.district != district:

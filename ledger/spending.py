@@ -149,7 +149,7 @@ def care_only_minutes(account: Account | None) -> int:
 
 def care_spendable(member: Member, account: Account | None) -> int:
     """What the member may spend on their own care now (held coins aside)."""
-    if account is None:
+    if account is None or member is None or member.status != Member.Status.VERIFIED:
         return 0
     available = max(0, account.available)
     if spending_eligibility(member).may_spend:

@@ -76,7 +76,7 @@ class NeedForm(forms.Form):
             "branch_id"
         )
         elders = User.objects.filter(
-            member__role=Member.Role.ELDER,
+            member__capacity__in=Member.RECEIVING,
             member__status=Member.Status.VERIFIED,
             member__street_id__in=advisor_streets,
         )
@@ -90,7 +90,7 @@ class NeedForm(forms.Form):
             self.fields["base"].queryset = bases
             # A resident who is a registered elder can confirm, rate and sign on the phone.
             self.fields["recipient"].queryset = User.objects.filter(
-                member__role=Member.Role.ELDER,
+                member__capacity__in=Member.RECEIVING,
                 member__status=Member.Status.VERIFIED,
                 member__street__in=bases.values("street"),
             ).order_by("full_name")

@@ -57,6 +57,9 @@ def may_edit_draft(user, req: ServiceRequest) -> bool:
         return True
     if req.base_id:
         return is_base_staff_for(user, req.base)
+    if req.recipient_id is not None and req.recipient_id == req.posted_by_id:
+        # A member's request for their own care: the street's advisors complete it.
+        return req.mode == Mode.HOME and is_advisor_for(user, req.street)
     return (
         req.mode == Mode.HOME
         and req.posted_by_id is not None

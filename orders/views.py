@@ -64,7 +64,7 @@ def _elder_may_post(user) -> bool:
     from timebank.policy import get_policy
 
     member = getattr(user, "member", None)
-    return "elder" in get_policy().posters and member is not None and member.role == "elder"
+    return "elder" in get_policy().posters and member is not None and member.may_receive
 
 
 @login_required
@@ -109,11 +109,10 @@ def _provider_problems(user) -> list[str]:
 
 def _grab_context(user) -> dict:
     """Grab buttons are for volunteers only; one who may not grab yet sees the first reason."""
-    from accounts.models import Member
     from accounts.selectors import member_of
 
     member = member_of(user)
-    if member is None or member.role != Member.Role.VOLUNTEER:
+    if member is None or not member.may_provide:
         return {"is_volunteer": False, "grab_problem": ""}
     problems = _provider_problems(user)
     return {"is_volunteer": True, "grab_problem": problems[0] if problems else ""}

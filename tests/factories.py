@@ -119,6 +119,7 @@ class MemberFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     role = Member.Role.VOLUNTEER
+    capacity = factory.LazyAttribute(lambda o: Member.ROLE_CAPACITY[o.role])
     street = factory.SubFactory(BranchFactory)
     status = Member.Status.VERIFIED
     sex = Member.Sex.MALE

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from orders import spend_views
 from timebank import views
 
 admin.site.site_header = _("Time Bank administration")
@@ -20,6 +21,7 @@ urlpatterns = [
     path("auth/", include("allauth.urls")),
     path("me/", include("accounts.urls")),
     path("org/", include("branches.urls")),
+    path("coins/spend/", spend_views.spend, name="spend_coins"),
     path("coins/", include("ledger.urls")),
     path("orders/", include("orders.urls")),
     path("reports/", include("reports.urls")),

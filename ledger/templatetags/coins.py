@@ -27,3 +27,11 @@ def failed_audits_for(user):
     from ledger.selectors import failed_audits_for as select
 
     return list(select(user)[:5])
+
+
+@register.simple_tag
+def spending_status(member):
+    """Whether the member may use coins now, in one plain sentence (``/me/``)."""
+    from ledger.spending import spending_eligibility
+
+    return spending_eligibility(member)

@@ -24,6 +24,7 @@ from orders.services.posting import (
     update_draft,
 )
 from orders.services.scheduled import expire_requests, flag_missing_sign_outs, mark_no_shows
+from orders.services.self_care import request_care_for_self
 
 __all__ = [
     "OrderError",
@@ -42,6 +43,7 @@ __all__ = [
     "mark_no_shows",
     "post_request",
     "reject_request",
+    "request_care_for_self",
     "sign_in",
     "sign_out",
     "submit_request",

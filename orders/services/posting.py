@@ -55,8 +55,8 @@ def _check_category(category: ServiceCategory, mode: str) -> None:
 
 def _verified_elder(user: User | None) -> Member:
     member = getattr(user, "member", None) if user is not None else None
-    if member is None or member.role != Member.Role.ELDER:
-        raise OrderError(_("The recipient must be a registered elder."))
+    if member is None or not member.may_receive:
+        raise OrderError(_("The recipient must be a member who may receive services."))
     if member.status != Member.Status.VERIFIED:
         raise OrderError(_("The recipient's registration has not been approved yet."))
     return member
@@ -259,6 +259,8 @@ def approve_by_head_office(*, service_request: ServiceRequest, actor: User) -> S
     if req.starts_at <= timezone.now():
         raise OrderError(_("The start has passed; the need can no longer be published."))
     payer, escrow = _payer_account(req), _escrow(req)
+    if req.payer_kind == ServiceRequest.Payer.MEMBER:
+        _check_member_may_pay(req, payer=payer, escrow=escrow)
     ops = []
     for number in range(1, req.places + 1):
         place = Place.objects.create(request=req, number=number)
@@ -288,6 +290,25 @@ def approve_by_head_office(*, service_request: ServiceRequest, actor: User) -> S
     req.save(update_fields=["status", "published_by", "published_at", "checkin_code"])
     _event(req, "published", actor=actor)
     return req
+
+
+def _check_member_may_pay(req: ServiceRequest, *, payer, escrow) -> None:
+    """A member pays only what they may spend on their own care, checked under the lock
+    (both rows in id order, as the ledger locks them), so two approvals cannot both pass."""
+    from ledger import spending
+    from orders.services.self_care import check_may_spend
+
+    locked = spending.lock_accounts(payer, escrow)
+    member = Member.objects.get(user_id=req.recipient_id)
+    try:
+        check_may_spend(
+            member=member, minutes=req.duration_minutes * req.places, account=locked[payer.pk]
+        )
+    except OrderError as exc:
+        raise OrderError(
+            _("The payer cannot cover %(hours)s hours for this need: %(reason)s")
+            % {"hours": hours_text(req.duration_minutes * req.places), "reason": exc}
+        ) from exc
 
 
 @transaction.atomic
