@@ -98,19 +98,24 @@ class MemberAdmin(ScopedAdmin):
         "name",
         "phone",
         "role",
+        "capacity",
+        "in_hardship",
         "street",
         "status",
         "id_number_masked",
         "age",
         "created_at",
     )
-    list_filter = ("status", "role", ("street", StreetListFilter))
+    list_filter = ("status", "capacity", "in_hardship", ("street", StreetListFilter))
     list_select_related = ("user", "street")
     search_fields = ("user__full_name", "user__phone")
     readonly_fields = (
         "user",
         "role",
+        "capacity",
         "status",
+        "in_hardship",
+        "hardship_note",
         "id_number_masked",
         "birth_date",
         "sex",
@@ -127,8 +132,11 @@ class MemberAdmin(ScopedAdmin):
     fields = (
         "user",
         "role",
+        "capacity",
         "street",
         "status",
+        "in_hardship",
+        "hardship_note",
         "review_reason",
         "reviewed_by",
         "reviewed_at",
