@@ -154,7 +154,14 @@ class MemberAdmin(ScopedAdmin):
         "created_at",
     )
     inlines = (TrainingInline, InsuranceInline)
-    actions = ("approve", "reject", "suspend", "change_assessment_level")
+    actions = (
+        "approve",
+        "reject",
+        "suspend",
+        "change_assessment_level",
+        "mark_hardship",
+        "clear_hardship",
+    )
 
     def scope(self, request, queryset):
         return queryset.filter(street__in=streets_managed_by(request.user))
@@ -290,10 +297,49 @@ class MemberAdmin(ScopedAdmin):
             field="level",
         )
 
+    @admin.action(description=gettext_lazy("Mark as in special hardship…"), permissions=["change"])
+    def mark_hardship(self, request, queryset):
+        return reason_action(
+            self,
+            request,
+            queryset,
+            title=_("Mark as in special hardship"),
+            apply=lambda m, note: services.set_hardship(
+                member=m, in_hardship=True, note=note, actor=request.user
+            ),
+            error_class=services.AccountsError,
+            done_message=_("%(count)s member(s) marked as in special hardship."),
+            form_class=HardshipNoteForm,
+            field="note",
+        )
+
+    @admin.action(
+        description=gettext_lazy("Clear the special hardship mark"), permissions=["change"]
+    )
+    def clear_hardship(self, request, queryset):
+        run_for_each(
+            self,
+            request,
+            queryset,
+            lambda m: services.set_hardship(
+                member=m, in_hardship=False, note="", actor=request.user
+            ),
+            error_class=services.AccountsError,
+            done_message=_("%(count)s special hardship mark(s) cleared."),
+        )
+
 
 class AssessmentLevelForm(forms.Form):
     level = forms.IntegerField(
         label=gettext_lazy("care-needs assessment level"), min_value=0, max_value=32767
+    )
+
+
+class HardshipNoteForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("Why is this member in special hardship?"),
+        max_length=255,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
     )
 
 

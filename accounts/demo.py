@@ -167,4 +167,33 @@ def seed(*, stdout) -> None:
             "reviewed_at": timezone.now(),
         },
     )
+    _seed_spending_people(streets)
     stdout.write(f"accounts: {len(STAFF)} staff, {Member.objects.count()} members")
+
+
+def _seed_spending_people(streets) -> None:
+    """Volunteer 06's parent is elder 06 (confirmed); elders 09 and 12 are in hardship."""
+    from accounts.services import set_hardship
+
+    volunteer = Member.objects.filter(user__username="volunteer06").first()
+    parent = User.objects.filter(username="elder06").first()
+    staff = User.objects.filter(username="staff01").first()
+    if volunteer is None or parent is None or staff is None:
+        return
+    Relative.objects.get_or_create(
+        member=volunteer,
+        relative=parent,
+        defaults={
+            "relation": Relative.Relation.PARENT,
+            "relative_phone": parent.phone or "",
+            "status": Relative.Status.CONFIRMED,
+            "reviewed_by": staff,
+            "reviewed_at": timezone.now(),
+        },
+    )
+    for username in ("elder09", "elder12"):
+        member = Member.objects.filter(user__username=username, in_hardship=False).first()
+        if member is not None:
+            set_hardship(
+                member=member, in_hardship=True, note="独居高龄，低保（演示数据）", actor=staff
+            )

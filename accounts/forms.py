@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import to_python as to_phone
 
@@ -65,6 +66,16 @@ class PersonFieldsMixin:
         return level
 
 
+def _guardian_label_text() -> str:
+    from timebank.policy import get_policy
+
+    # The age from which the active policy lets a volunteer serve alone, read when shown.
+    return _("Guardian (volunteers under %(age)s)") % {"age": get_policy().provider_min_age}
+
+
+_guardian_label = lazy(_guardian_label_text, str)
+
+
 class RegistrationForm(PersonFieldsMixin, DocumentMixin, forms.Form):
     role = forms.ChoiceField(
         label=_("I take part as"), choices=Member.Role.choices, widget=forms.RadioSelect
@@ -97,9 +108,7 @@ class RegistrationForm(PersonFieldsMixin, DocumentMixin, forms.Form):
         min_value=0,
         max_value=6,
     )
-    guardian_name = forms.CharField(
-        label=_("Guardian (volunteers under 18)"), max_length=64, required=False
-    )
+    guardian_name = forms.CharField(label=_guardian_label(), max_length=64, required=False)
     guardian_phone = forms.CharField(
         label=_("Guardian phone"),
         max_length=20,
@@ -146,6 +155,18 @@ class RelativeForm(DocumentMixin, forms.Form):
         label=_("They are your"), choices=Relative.Relation.choices, widget=forms.RadioSelect
     )
     proof = _document_field(_("Proof (household register page or similar)"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from timebank.policy import get_policy
+
+        # A friend is declared like a relative only where the scheme lets friends receive gifts.
+        if Relative.Relation.FRIEND not in get_policy().gift_relations:
+            self.fields["relation"].choices = [
+                choice
+                for choice in Relative.Relation.choices
+                if choice[0] != Relative.Relation.FRIEND
+            ]
 
     def clean_proof(self):
         upload = self.cleaned_data.get("proof")

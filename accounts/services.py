@@ -478,3 +478,27 @@ def record_integrity_event(
     )
     record.save()
     return record
+
+
+# Special hardship -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_hardship(*, member: Member, in_hardship: bool, note: str, actor: User) -> Member:
+    """The street marks an elder as in special hardship (特殊困难), or clears the mark.
+
+    The mark lists the elder among those who may receive donated coins and, where the policy
+    says so, lowers their spending age; marking needs a note saying why.
+    """
+    member = _locked_member(member)
+    if not _may_review(actor, member.street):
+        raise AccountsError(_("Only staff of this member's street may change this."))
+    note = (note or "").strip()
+    if in_hardship and not note:
+        raise AccountsError(_("Please say why this member is in special hardship."), field="note")
+    member.in_hardship = in_hardship
+    member.hardship_note = note[:255] if in_hardship else ""
+    what = "hardship marked" if in_hardship else "hardship cleared"
+    _set_history(member, actor=actor, reason=f"{what}: {note}" if note else what)
+    member.save(update_fields=["in_hardship", "hardship_note"])
+    return member

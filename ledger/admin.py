@@ -335,3 +335,6 @@ class AuditRunAdmin(ReadOnlyLedgerAdmin):
             level = messages.SUCCESS if run.ok else messages.ERROR
             self.message_user(request, run.summary, level)
         return HttpResponseRedirect(reverse("admin:ledger_auditrun_changelist"))
+
+
+from ledger import admin_donations, admin_gifts  # noqa: E402,F401

@@ -48,3 +48,54 @@ def seed(*, stdout) -> None:
         )
         granted += 1
     stdout.write(f"ledger demo: {granted} grants in place")
+    _seed_spending(district=district, head=head, stdout=stdout)
+
+
+SERVED_DEMO = {"volunteer06": 60, "volunteer09": 20}  # days of 2 hours served before the demo
+
+
+def _seed_spending(*, district, head, stdout) -> None:
+    """Volunteer 06 has served 120 hours (may spend), volunteer 09 40 (not yet); volunteer 06
+    gives 5 hours to their parent (waiting for 天山) and donates 10 to the care pool."""
+    import uuid
+    from datetime import timedelta
+
+    from accounts.models import Relative
+    from ledger import donations, gifts, spending
+
+    users = {u.username: u for u in User.objects.filter(username__in=SERVED_DEMO)}
+    if len(users) != len(SERVED_DEMO):
+        return
+    today = spending.today()
+    for username, days in SERVED_DEMO.items():
+        account = selectors.member_account(users[username])
+        for n in range(1, days + 1):
+            services.transfer(
+                transfer_id=services.transfer_id_for(f"demo:ledger:served:{username}:{n}"),
+                debit=selectors.grant_pool(district),
+                credit=account,
+                amount=2 * MINUTES_PER_HOUR,
+                code="service",
+                service_date=today - timedelta(days=7 * n),
+                actor=head,
+                memo="试点期间服务记录导入（演示数据）",
+            )
+    giver = users["volunteer06"]
+    parent = Relative.objects.filter(member__user=giver, status="confirmed").first()
+    if parent is not None:
+        gifts.give_coins(
+            gift_id=uuid.uuid5(services.NAMESPACE, "demo:gift:volunteer06:parent"),
+            giver=giver,
+            relative=parent,
+            amount=5 * MINUTES_PER_HOUR,
+            actor=giver,
+        )
+    if "pool" in get_policy().donation_targets:
+        donations.donate(
+            donation_id=uuid.uuid5(services.NAMESPACE, "demo:donation:volunteer06:pool"),
+            donor=giver,
+            target="pool",
+            amount=10 * MINUTES_PER_HOUR,
+            actor=giver,
+        )
+    stdout.write("ledger demo: service history, a gift and a donation in place")

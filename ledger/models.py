@@ -385,9 +385,7 @@ class Gift(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="gift_amount_positive"),
-            models.CheckConstraint(
-                condition=~Q(giver=F("receiver")), name="gift_not_to_oneself"
-            ),
+            models.CheckConstraint(condition=~Q(giver=F("receiver")), name="gift_not_to_oneself"),
         ]
 
     def __str__(self) -> str:

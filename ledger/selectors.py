@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 
@@ -155,4 +157,89 @@ def base_accounts_of_staff(user) -> QuerySet[Account]:
     base_ids = staff_roles(user).filter(role="base_staff").values("base_id")
     return Account.objects.filter(kind=Account.Kind.BASE, base_id__in=base_ids).select_related(
         "base"
+    )
+
+
+# Donations (二次公益) ---------------------------------------------------------------------
+
+
+def donation_pool(district: Branch) -> Account:
+    """The district's donation pool (时间银行爱心池): donors pay in, head office allocates out.
+
+    Unlike the grant pool it issues nothing: it never overdraws (no CHECK exemption).
+    """
+    return _system_account(district, Account.SystemRole.DONATION_POOL)
+
+
+def elders_in_need(viewer_district: Branch | None) -> QuerySet:
+    """Verified members of the district's streets who may receive care and whom their street
+    has marked as in special hardship: the people donations may reach."""
+    from accounts.models import Member
+
+    if viewer_district is None:
+        return Member.objects.none()
+    return (
+        Member.objects.filter(
+            status=Member.Status.VERIFIED,  # neither waiting, rejected nor suspended
+            capacity__in=Member.RECEIVING,
+            in_hardship=True,
+            street__kind=Branch.Kind.STREET,
+            street__parent=viewer_district,
+        )
+        .select_related("user", "street")
+        .order_by("street__name", "user__full_name", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class DonationSummary:
+    minutes: int  # donated in total, reversed donations aside
+    elders_reached: int
+
+
+def donation_summary(user: User) -> DonationSummary:
+    """What a member has donated, and how many distinct elders it reached.
+
+    The rule for "reached": an elder counts once if the member donated to them directly, or
+    if a donation pool the member donated to allocated coins to them at or after the
+    member's first donation to that pool (coins in a pool are interchangeable, so every
+    elder the pool has helped since the member joined in counts). Donations to bases add to
+    the total but reach no named elder. Reversed donations count for neither. Two queries.
+    """
+    donated = list(
+        Transfer.objects.filter(
+            code=Transfer.Code.DONATION,
+            kind=Transfer.Kind.SINGLE,
+            debit_account__kind=Account.Kind.MEMBER,
+            debit_account__user=user,
+            reversals__isnull=True,
+        ).values_list(
+            "amount",
+            "created_at",
+            "credit_account_id",
+            "credit_account__system_role",
+            "credit_account__user_id",
+        )
+    )
+    elders = {elder for *_rest, elder in donated if elder is not None}
+    first_to_pool: dict[int, object] = {}
+    for _amount, created_at, account_id, role, _elder in donated:
+        if role == Account.SystemRole.DONATION_POOL:
+            when = first_to_pool.get(account_id)
+            first_to_pool[account_id] = created_at if when is None else min(when, created_at)
+    if first_to_pool:
+        since = Q()
+        for account_id, when in first_to_pool.items():
+            since |= Q(debit_account_id=account_id, created_at__gte=when)
+        elders |= set(
+            Transfer.objects.filter(
+                since,
+                code=Transfer.Code.DONATION,
+                kind=Transfer.Kind.SINGLE,
+                credit_account__kind=Account.Kind.MEMBER,
+                reversals__isnull=True,
+            ).values_list("credit_account__user_id", flat=True)
+        )
+    return DonationSummary(
+        minutes=sum(amount for amount, *_rest in donated), elders_reached=len(elders)
     )

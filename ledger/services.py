@@ -316,3 +316,40 @@ def apply_policy_balance_cap() -> dict[str, int]:
     changed = within.exclude(max_balance=cap).update(max_balance=cap)
     changed += within.filter(max_balance=None).update(max_balance=cap)
     return {"set": changed, "held": over}
+
+
+def apply_policy_daily_limits() -> dict[str, int]:
+    """Give the daily-credit counters of today and later the active policy's daily cap.
+
+    A counter records the cap in force when it was made. Counters not used up (minutes below
+    their limit, or no limit) take the policy's cap (None = no cap), never below the minutes
+    already counted; a used-up counter keeps its limit, so nobody is credited a second day's
+    worth for a day the old cap already closed. Past days are history and stay as they are.
+    "Today" is on the policy's clock. Returns how many counters were changed and how many
+    used-up ones were kept.
+    """
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from ledger.models import DailyCredit
+
+    policy = get_policy()
+    cap = policy.daily_credit_cap_minutes
+    today = timezone.localdate(timezone=ZoneInfo(policy.time_zone))
+    changed = kept = 0
+    with transaction.atomic():
+        counters = (
+            DailyCredit.objects.select_for_update().filter(service_date__gte=today).order_by("pk")
+        )
+        for counter in counters:
+            used_up = counter.limit is not None and counter.minutes >= counter.limit
+            if used_up:
+                if counter.limit != cap:
+                    kept += 1
+                continue
+            limit = None if cap is None else max(cap, counter.minutes)
+            if limit != counter.limit:
+                DailyCredit.objects.filter(pk=counter.pk).update(limit=limit)
+                changed += 1
+    return {"set": changed, "kept": kept}

@@ -4,13 +4,38 @@ import uuid
 from datetime import datetime
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Member, User
 from branches.models import ServiceBase, StaffRole
 from orders.models import ServiceCategory, ServiceRequest
-from timebank.policy import get_policy
+from timebank.policy import MINUTES_PER_HOUR, get_policy
+
+
+class CategoryField(forms.ModelChoiceField):
+    """Offers the categories the policy allows. A housekeeping one posted anyway (a form
+    opened before the policy changed) is refused with the reason, as the service would."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            refused = None
+            if str(value).isdigit():
+                refused = ServiceCategory.objects.filter(pk=value, is_housekeeping=True).first()
+            if refused is None:
+                raise
+            raise ValidationError(
+                _(
+                    "“%(name)s” is housekeeping. The time bank covers non-professional, "
+                    "non-housekeeping care (no cleaning, cooking or laundry): please choose "
+                    "another category."
+                )
+                % {"name": refused.name},
+                code="housekeeping",
+            ) from None
 
 
 class NeedForm(forms.Form):
@@ -19,7 +44,7 @@ class NeedForm(forms.Form):
     submission_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
     base = forms.ModelChoiceField(label=_("Service base"), queryset=ServiceBase.objects.none())
     recipient = forms.ModelChoiceField(label=_("Elder"), queryset=User.objects.none())
-    category = forms.ModelChoiceField(
+    category = CategoryField(
         label=_("Category"), queryset=ServiceCategory.objects.filter(active=True)
     )
     title = forms.CharField(label=_("Title"), max_length=80)
@@ -67,6 +92,10 @@ class NeedForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.editing = editing
+        if not get_policy().housekeeping_allowed:
+            self.fields["category"].queryset = self.fields["category"].queryset.filter(
+                is_housekeeping=False
+            )
         bases = ServiceBase.objects.filter(
             staff_roles__user=user, staff_roles__role=StaffRole.Role.BASE_STAFF
         ).distinct()
@@ -84,7 +113,7 @@ class NeedForm(forms.Form):
         is_advisor = advisor_streets.exists()
         self.poster = "base" if bases.exists() else ("advisor" if is_advisor else "elder")
         unit = get_policy().credit_unit_minutes
-        if unit != 60:
+        if unit != MINUTES_PER_HOUR:
             self.fields["units"].label = _("Agreed duration (units of %(n)s minutes)") % {"n": unit}
         if self.poster == "base":
             self.fields["base"].queryset = bases
@@ -202,7 +231,7 @@ class CompleteForm(forms.Form):
         unit = get_policy().credit_unit_minutes
         choices = []
         for minutes in range(agreed, 0, -unit):
-            choices.append((minutes, _("%(h)s hours") % {"h": f"{minutes / 60:g}"}))
+            choices.append((minutes, _("%(h)s hours") % {"h": f"{minutes / MINUTES_PER_HOUR:g}"}))
         self.fields["minutes"].choices = choices
         self.fields["minutes"].initial = agreed
 

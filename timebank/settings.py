@@ -8,7 +8,10 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django_guid.integrations import CeleryIntegration
+
+from timebank.policy import PRESETS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 INSECURE_KEY = "django-insecure-timebank-development-only"
@@ -32,6 +35,21 @@ SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
 TIMEBANK_POLICY = env("TIMEBANK_POLICY")
+if TIMEBANK_POLICY not in PRESETS:
+    raise ImproperlyConfigured(
+        f"Unknown TIMEBANK_POLICY {TIMEBANK_POLICY!r}; known presets: {', '.join(sorted(PRESETS))}"
+    )
+# The policy's local choices (values no scheme states; timebank.policy.LOCAL_SETTINGS). Each
+# replaces the preset's value where the preset marks it "本地设定"; None keeps the preset's.
+TIMEBANK_INITIAL_GRANT_HOURS = env.int("TIMEBANK_INITIAL_GRANT_HOURS", default=None)  # 20 / 0
+TIMEBANK_MINOR_MIN_AGE = env.int("TIMEBANK_MINOR_MIN_AGE", default=10)
+TIMEBANK_INTEGRITY_STRIKES = env.int("TIMEBANK_INTEGRITY_STRIKES", default=3)
+TIMEBANK_INTEGRITY_DAYS = env.int("TIMEBANK_INTEGRITY_DAYS", default=30)
+TIMEBANK_LATE_CANCEL_HOURS = env.int("TIMEBANK_LATE_CANCEL_HOURS", default=24)
+TIMEBANK_SIGN_IN_EARLY_MINUTES = env.int("TIMEBANK_SIGN_IN_EARLY_MINUTES", default=30)
+TIMEBANK_SIGN_OUT_MARGIN_MINUTES = env.int("TIMEBANK_SIGN_OUT_MARGIN_MINUTES", default=60)
+TIMEBANK_PENDING_MAX_AGE_DAYS = env.int("TIMEBANK_PENDING_MAX_AGE_DAYS", default=90)
+TIMEBANK_GIFT_REQUIRES_APPROVAL = env.bool("TIMEBANK_GIFT_REQUIRES_APPROVAL", default=None)
 # Keys for the encrypted ID numbers; derived from SECRET_KEY unless set explicitly.
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default=SECRET_KEY)
 
@@ -147,11 +165,11 @@ SITE_ID = 1
 PHONENUMBER_DEFAULT_REGION = "CN"
 PHONENUMBER_DB_FORMAT = "E164"
 
-# Internationalisation: Simplified Chinese first, English second; Shanghai time.
+# Internationalisation: Simplified Chinese first, English second; the preset's clock.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = "Asia/Shanghai"
+TIME_ZONE = PRESETS[TIMEBANK_POLICY].time_zone
 USE_I18N = True
 USE_TZ = True
 
@@ -197,7 +215,7 @@ CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Periodic work; the apps' entries are added here as they arrive. Times are Asia/Shanghai.
+# Periodic work; the apps' entries are added here as they arrive. Times are TIME_ZONE's.
 CELERY_BEAT_SCHEDULE = {
     "ledger-audit-nightly": {
         "task": "ledger.tasks.audit_ledger",

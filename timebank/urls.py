@@ -3,8 +3,9 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from ledger import admin_donations
 from orders import spend_views
-from timebank import views
+from timebank import admin_policy, views
 
 admin.site.site_header = _("Time Bank administration")
 admin.site.site_title = _("Time Bank")
@@ -25,6 +26,12 @@ urlpatterns = [
     path("coins/", include("ledger.urls")),
     path("orders/", include("orders.urls")),
     path("reports/", include("reports.urls")),
+    path(
+        "admin/ledger/account/allocate-donations/",
+        admin_donations.allocate_view,
+        name="admin_allocate_donations",
+    ),
+    path("admin/policy/", admin_policy.policy_admin_view, name="admin_policy"),
     path("admin/", admin.site.urls),
 ]
 # No media is served publicly: documents and signatures go out through views that check who

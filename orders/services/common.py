@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger
 from orders.models import Assignment, OrderEvent, ServiceRequest
-from timebank.policy import get_policy
+from timebank.policy import MINUTES_PER_HOUR, get_policy
 
 Status = ServiceRequest.Status
 AStatus = Assignment.Status
@@ -83,5 +83,5 @@ def _check_unit(minutes: int) -> None:
 
 
 def hours_text(minutes: int) -> str:
-    hours = minutes / 60
+    hours = minutes / MINUTES_PER_HOUR
     return str(int(hours)) if hours == int(hours) else f"{hours:.1f}"

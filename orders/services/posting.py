@@ -38,7 +38,7 @@ from timebank.policy import get_policy
 
 
 def _check_category(category: ServiceCategory, mode: str) -> None:
-    if category.is_housekeeping:
+    if category.is_housekeeping and not get_policy().housekeeping_allowed:
         raise OrderError(
             _(
                 "“%(name)s” is housekeeping. The time bank covers non-professional, "

@@ -106,3 +106,19 @@ def backed_escrow(escrow, pool):
         reference="place:float",
     )
     return escrow
+
+
+@pytest.fixture
+def no_donations(settings, monkeypatch):
+    """A preset like changning-2019 whose scheme has no donations at all."""
+    import dataclasses
+
+    from timebank.policy import PRESETS, SOURCES
+
+    preset = dataclasses.replace(
+        PRESETS["changning-2019"], name="no-donations", donation_targets=()
+    )
+    monkeypatch.setitem(PRESETS, "no-donations", preset)
+    monkeypatch.setitem(SOURCES, "no-donations", SOURCES["changning-2019"])
+    settings.TIMEBANK_POLICY = "no-donations"
+    return preset

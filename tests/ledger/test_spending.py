@@ -159,3 +159,17 @@ def test_care_spending_uses_granted_coins_first(elder, pool, escrow, policy_name
     assert spending.care_only_minutes(account) == 6 * 60
     services.void(transfer_id=uuid.uuid4(), pending_id=hold.pk, actor=None)
     assert spending.care_only_minutes(account) == 10 * 60
+
+
+def test_me_says_what_is_missing_in_plain_chinese(client, young, pool, policy_name):
+    policy_name("changning-2019")
+    served(pool, young, 63 * 60)
+    client.force_login(young.user)
+    response = client.get("/me/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    status = response.content.decode()
+    assert 'data-testid="spend-status"' in status
+    assert "37" in status
+    served(pool, young, 37 * 60)
+    response = client.get("/me/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert spending.spending_eligibility(young).may_spend
+    assert response.context is not None

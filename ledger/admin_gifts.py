@@ -1,0 +1,131 @@
+"""The street's gift queue: staff see their street's gifts and approve or reject them.
+
+Gifts change only through ``ledger.gifts``; this page lists them and calls the services.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import Relative
+from branches.adminutils import ScopedAdmin
+from branches.selectors import branches_visible_to, staff_roles
+from ledger import gifts
+from ledger.forms import ReasonForm
+from ledger.models import Gift
+from ledger.services import LedgerError
+from ledger.services import hours as hours_text
+
+VIEW_ROLES = {"street_staff", "head_office"}
+GIFT_FIELDS = (
+    "giver",
+    "receiver",
+    "relation_label",
+    "street",
+    "hours",
+    "status",
+    "review_reason",
+    "reviewed_by",
+    "reviewed_at",
+    "created_at",
+    "transfer_id",
+    "resolution_id",
+)
+
+
+def _roles(request) -> set[str]:
+    if not hasattr(request, "_gift_roles"):
+        request._gift_roles = set(staff_roles(request.user).values_list("role", flat=True))
+    return request._gift_roles
+
+
+@admin.register(Gift)
+class GiftAdmin(ScopedAdmin):
+    list_display = ("created_at", "giver", "receiver", "relation_label", "hours", "status")
+    list_filter = ("status",)
+    list_select_related = ("giver", "receiver", "street")
+    search_fields = ("giver__full_name", "receiver__full_name")
+    date_hierarchy = "created_at"
+    fields = GIFT_FIELDS
+    readonly_fields = GIFT_FIELDS
+    actions = ["approve_selected", "reject_selected"]
+
+    def scope(self, request, queryset):
+        return queryset.filter(street__in=branches_visible_to(request.user))
+
+    # Read-only for everyone: the services decide. Street staff and head office may look
+    # and decide; the scope (and the service's own check) keeps each to their streets.
+    def has_view_permission(self, request, obj=None) -> bool:
+        user = request.user
+        return (
+            user.is_active
+            and user.is_staff
+            and (user.is_superuser or bool(_roles(request) & VIEW_ROLES))
+        )
+
+    def has_module_permission(self, request) -> bool:
+        return self.has_view_permission(request)
+
+    def has_review_permission(self, request) -> bool:
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=gettext_lazy("relation"), ordering="relation")
+    def relation_label(self, obj: Gift) -> str:
+        return dict(Relative.Relation.choices).get(obj.relation, obj.relation)
+
+    @admin.display(description=gettext_lazy("hours"), ordering="amount")
+    def hours(self, obj: Gift) -> str:
+        return hours_text(obj.amount)
+
+    def _run(self, request, queryset, call) -> None:
+        done = 0
+        for g in queryset.order_by("pk"):
+            try:
+                call(g)
+                done += 1
+            except LedgerError as exc:
+                self.message_user(request, f"{g}: {exc.message}", messages.ERROR)
+        if done:
+            self.message_user(
+                request, _("%(count)s gifts decided.") % {"count": done}, messages.SUCCESS
+            )
+
+    @admin.action(description=gettext_lazy("Approve selected gifts"), permissions=["review"])
+    def approve_selected(self, request, queryset):
+        self._run(request, queryset, lambda g: gifts.approve_gift(gift=g, actor=request.user))
+
+    @admin.action(description=gettext_lazy("Reject selected gifts"), permissions=["review"])
+    def reject_selected(self, request, queryset):
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            self._run(
+                request,
+                queryset,
+                lambda g: gifts.reject_gift(gift=g, actor=request.user, reason=reason),
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Reject gifts"),
+            "objects": queryset,
+            "form": form,
+            "action": "reject_selected",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+            "submit": _("Reject"),
+        }
+        return TemplateResponse(request, "admin/ledger/form.html", context)
