@@ -134,9 +134,9 @@ def describe(policy: Policy, field: str) -> str:
         case "gift_relations":
             return _listed(value, relations)
         case "donation_targets":
-            return _listed(value, DONATION_TARGETS) or str(gettext_lazy("Not allowed"))
+            return _listed(value, DONATION_TARGETS) or str(gettext_lazy("Not permitted"))
         case "housekeeping_allowed":
-            return _yes_no(value, gettext_lazy("Allowed"), gettext_lazy("Not allowed"))
+            return _yes_no(value, gettext_lazy("Permitted"), gettext_lazy("Not permitted"))
         case "posters":
             return _listed(value, POSTERS)
         case "elder_post_needs_coins":
