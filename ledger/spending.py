@@ -8,6 +8,7 @@ eligibility, and may not be given on: ``care_only_minutes`` counts what is left 
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -35,11 +36,13 @@ class Eligibility:
     unlocks_on: date | None = None  # the day spending opens (the time or age route)
 
 
+def _zone() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(get_policy().time_zone)
+
+
 def today() -> date:
     """Today on the policy's clock (a day turns over at midnight Asia/Shanghai)."""
-    import zoneinfo
-
-    return timezone.localtime(timezone=zoneinfo.ZoneInfo(get_policy().time_zone)).date()
+    return timezone.localtime(timezone=_zone()).date()
 
 
 def minutes_served(user) -> int:
@@ -67,10 +70,7 @@ def _add_years(day: date, years: int) -> date:
 def _verified_on(member: Member) -> date | None:
     if member.reviewed_at is None:
         return None
-    import zoneinfo
-
-    zone = zoneinfo.ZoneInfo(get_policy().time_zone)
-    return timezone.localtime(member.reviewed_at, timezone=zone).date()
+    return timezone.localtime(member.reviewed_at, timezone=_zone()).date()
 
 
 def spending_eligibility(member: Member | None, *, on: date | None = None) -> Eligibility:
