@@ -18,6 +18,7 @@ from accounts.models import Insurance, IntegrityRecord, Member, Relative, Traini
 from accounts.uploads import validate_document_image
 from branches.models import Branch
 from branches.selectors import is_advisor_for, is_head_office_for, is_street_staff_for
+from timebank.transactions import service_transaction
 
 
 class AccountsError(Exception):
@@ -150,7 +151,7 @@ def _create_member(
     return member
 
 
-@transaction.atomic
+@service_transaction
 def register_member(
     *,
     user: User,
@@ -167,7 +168,7 @@ def register_member(
     id_document_back=None,
 ) -> Member:
     """A logged-in user applies as volunteer, elder or family member; staff review it."""
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     if Member.objects.filter(user=user).exists():
         raise AccountsError(_("You have already registered."))
     full_name = (full_name or "").strip()
@@ -204,7 +205,7 @@ def register_member(
     )
 
 
-@transaction.atomic
+@service_transaction
 def register_elder_on_behalf(
     *,
     actor: User,
@@ -264,10 +265,14 @@ def register_elder_on_behalf(
 
 
 def _locked_member(member: Member) -> Member:
-    return Member.objects.select_for_update().select_related("street", "user").get(pk=member.pk)
+    return (
+        Member.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("street", "user")
+        .get(pk=member.pk)
+    )
 
 
-@transaction.atomic
+@service_transaction
 def review_member(*, member: Member, approve: bool, reason: str = "", actor: User) -> Member:
     """The street branch approves or rejects a real-name registration."""
     member = _locked_member(member)
@@ -294,7 +299,7 @@ def review_member(*, member: Member, approve: bool, reason: str = "", actor: Use
     return member
 
 
-@transaction.atomic
+@service_transaction
 def set_assessment_level(*, member: Member, level: int, actor: User) -> Member:
     """Record a new assessment; a verified elder must stay eligible (suspend them first)."""
     member = _locked_member(member)
@@ -312,7 +317,7 @@ def set_assessment_level(*, member: Member, level: int, actor: User) -> Member:
     return member
 
 
-@transaction.atomic
+@service_transaction
 def suspend_member(*, member: Member, reason: str, actor: User) -> Member:
     member = _locked_member(member)
     if not _may_review(actor, member.street):
@@ -334,7 +339,7 @@ def check_training(*, member: Member, completed_on: date, actor: User) -> None:
         raise AccountsError(_("The training date cannot be in the future."), field="completed_on")
 
 
-@transaction.atomic
+@service_transaction
 def record_training(*, member: Member, course: str, completed_on: date, actor: User) -> Training:
     check_training(member=member, completed_on=completed_on, actor=actor)
     training = Training(member=member, course=course, completed_on=completed_on, recorded_by=actor)
@@ -351,7 +356,7 @@ def check_insurance(*, member: Member, valid_from: date, valid_until: date, acto
         raise AccountsError(_("The insurance must end after it starts."), field="valid_until")
 
 
-@transaction.atomic
+@service_transaction
 def record_insurance(
     *,
     member: Member,
@@ -377,7 +382,7 @@ def record_insurance(
 # Relatives ----------------------------------------------------------------------------
 
 
-@transaction.atomic
+@service_transaction
 def link_relative(
     *, member: Member, relative_phone: str, relation: str, proof=None, actor: User
 ) -> Relative:
@@ -387,7 +392,7 @@ def link_relative(
     the answer is the same either way: the form must not tell who is registered. The street
     staff see whether the number belongs to a user when they confirm (``review_relative``).
     """
-    member = Member.objects.select_for_update().get(pk=member.pk)
+    member = Member.objects.select_for_update(no_key=True).get(pk=member.pk)
     if actor.pk != member.user_id and not _may_review(actor, member.street):
         raise AccountsError(_("You may only declare your own relatives."))
     if relation not in Relative.Relation.values:
@@ -414,9 +419,13 @@ def link_relative(
     return link
 
 
-@transaction.atomic
+@service_transaction
 def review_relative(*, link: Relative, approve: bool, reason: str = "", actor: User) -> Relative:
-    link = Relative.objects.select_for_update().select_related("member__street").get(pk=link.pk)
+    link = (
+        Relative.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("member__street")
+        .get(pk=link.pk)
+    )
     if not _may_review(actor, link.member.street):
         raise AccountsError(_("Only staff of this member's street may confirm relatives."))
     if link.status != Relative.Status.PENDING:
@@ -449,7 +458,7 @@ def review_relative(*, link: Relative, approve: bool, reason: str = "", actor: U
 # Integrity ----------------------------------------------------------------------------
 
 
-@transaction.atomic
+@service_transaction
 def record_integrity_event(
     *,
     member: Member,
@@ -483,7 +492,7 @@ def record_integrity_event(
 # Special hardship -----------------------------------------------------------------------
 
 
-@transaction.atomic
+@service_transaction
 def set_hardship(*, member: Member, in_hardship: bool, note: str, actor: User) -> Member:
     """The street marks an elder as in special hardship (特殊困难), or clears the mark.
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +11,7 @@ from django.utils.translation import gettext as _
 from branches import permissions
 from branches.models import Branch, ServiceBase, StaffRole
 from branches.selectors import is_head_office_for, is_street_staff_for
+from timebank.transactions import service_transaction
 
 
 class OrganisationError(Exception):
@@ -34,7 +34,7 @@ def sync_role_group(role: str) -> Group:
     return group
 
 
-@transaction.atomic
+@service_transaction
 def sync_staff_access(*, user) -> None:
     """Give a user exactly the admin groups (and ``is_staff``) their roles call for."""
     roles = set(StaffRole.objects.filter(user=user).values_list("role", flat=True))
@@ -50,7 +50,7 @@ def sync_staff_access(*, user) -> None:
         user.save(update_fields=["is_staff"])
 
 
-@transaction.atomic
+@service_transaction
 def assign_staff_role(
     *, user, role: str, branch: Branch, base: ServiceBase | None = None, actor=None
 ) -> StaffRole:
@@ -70,7 +70,7 @@ def assign_staff_role(
     return staff_role
 
 
-@transaction.atomic
+@service_transaction
 def remove_staff_role(*, staff_role: StaffRole, actor) -> None:
     user = staff_role.user
     staff_role.delete()
@@ -80,7 +80,7 @@ def remove_staff_role(*, staff_role: StaffRole, actor) -> None:
 # Service bases ---------------------------------------------------------------------------
 
 
-@transaction.atomic
+@service_transaction
 def apply_for_base(
     *,
     name: str,
@@ -116,7 +116,11 @@ def apply_for_base(
 
 
 def _locked_base(base: ServiceBase) -> ServiceBase:
-    return ServiceBase.objects.select_for_update().select_related("street").get(pk=base.pk)
+    return (
+        ServiceBase.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("street")
+        .get(pk=base.pk)
+    )
 
 
 def _set_status(base: ServiceBase, status: str, reason: str, actor) -> ServiceBase:
@@ -129,7 +133,7 @@ def _set_status(base: ServiceBase, status: str, reason: str, actor) -> ServiceBa
     return base
 
 
-@transaction.atomic
+@service_transaction
 def review_base(*, base: ServiceBase, approve: bool, reason: str = "", actor) -> ServiceBase:
     """First level: the street branch approves or rejects an application."""
     base = _locked_base(base)
@@ -144,7 +148,7 @@ def review_base(*, base: ServiceBase, approve: bool, reason: str = "", actor) ->
     return _set_status(base, ServiceBase.Status.REJECTED, reason, actor)
 
 
-@transaction.atomic
+@service_transaction
 def certify_base(*, base: ServiceBase, approve: bool = True, reason: str = "", actor):
     """Second level: head office certifies (or rejects) a street-approved base."""
     base = _locked_base(base)
@@ -160,7 +164,7 @@ def certify_base(*, base: ServiceBase, approve: bool = True, reason: str = "", a
     return _set_status(base, ServiceBase.Status.CERTIFIED, reason, actor)
 
 
-@transaction.atomic
+@service_transaction
 def suspend_base(*, base: ServiceBase, reason: str, actor) -> ServiceBase:
     base = _locked_base(base)
     if not (is_head_office_for(actor, base.street) or is_street_staff_for(actor, base.street)):
@@ -172,7 +176,7 @@ def suspend_base(*, base: ServiceBase, reason: str, actor) -> ServiceBase:
     return _set_status(base, ServiceBase.Status.SUSPENDED, reason, actor)
 
 
-@transaction.atomic
+@service_transaction
 def reinstate_base(*, base: ServiceBase, actor) -> ServiceBase:
     base = _locked_base(base)
     if not is_head_office_for(actor, base.street):

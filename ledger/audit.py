@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from ledger.models import Account, AuditRun, DailyCredit, Transfer
 from ledger.services import LedgerError
 from timebank.policy import get_policy
+from timebank.transactions import service_transaction
 
 POSTED = (Transfer.Kind.SINGLE, Transfer.Kind.POST)
 
@@ -55,7 +56,7 @@ def _in_outer_transaction() -> bool:
     return connection.in_atomic_block
 
 
-@transaction.atomic
+@service_transaction
 def acknowledge_audit(*, run: AuditRun, actor) -> AuditRun:
     from branches.selectors import staff_roles
 
@@ -64,7 +65,7 @@ def acknowledge_audit(*, run: AuditRun, actor) -> AuditRun:
         or staff_roles(actor).filter(role="head_office").exists()
     ):
         raise LedgerError(_("Only head-office staff may acknowledge an audit."), code="forbidden")
-    run = AuditRun.objects.select_for_update().get(pk=run.pk)
+    run = AuditRun.objects.select_for_update(no_key=True).get(pk=run.pk)
     if run.acknowledged_at is None:
         run.acknowledged_at, run.acknowledged_by = timezone.now(), actor
         run.save(update_fields=["acknowledged_at", "acknowledged_by"])

@@ -93,6 +93,16 @@ def _marks(n: int) -> str:
     return ", ".join(["%s"] * n)
 
 
+def lock_accounts(ids) -> dict[int, Account]:
+    """Lock every account a transaction will touch, in one statement, in id order.
+
+    Call it before the transaction's first ledger write when the transaction makes more than
+    one ledger call (docs/architecture.md, "Lock order"): each call locks its own accounts in
+    id order, but two calls in a row would take, say, the escrow before the payer.
+    """
+    return _lock_accounts(set(ids), [])[0]
+
+
 def _lock_accounts(ids: set[int], transfer_ids: list[uuid.UUID]) -> tuple[dict, bool]:
     """Lock the accounts in id order; also say whether any of ``transfer_ids`` exists."""
     if not ids:
@@ -100,10 +110,12 @@ def _lock_accounts(ids: set[int], transfer_ids: list[uuid.UUID]) -> tuple[dict, 
     qn = connection.ops.quote_name
     prep = Transfer._meta.pk.get_db_prep_value
     cols = ", ".join(f"a.{qn(c)}" for c in _LOCK_COLUMNS)
-    seen = (
-        f"(SELECT COUNT(*) FROM {qn(Transfer._meta.db_table)} "  # noqa: S608 (names from _meta)
-        f"WHERE {qn('id')} IN ({_marks(len(transfer_ids))}))"
-    )
+    seen = "0"
+    if transfer_ids:
+        seen = (
+            f"(SELECT COUNT(*) FROM {qn(Transfer._meta.db_table)} "  # noqa: S608 (names from _meta)
+            f"WHERE {qn('id')} IN ({_marks(len(transfer_ids))}))"
+        )
     table = f"{qn(Account._meta.db_table)} a"
     tail = ""
     if connection.vendor == "postgresql":
@@ -111,7 +123,8 @@ def _lock_accounts(ids: set[int], transfer_ids: list[uuid.UUID]) -> tuple[dict, 
         table += (
             f", (SELECT set_config('lock_timeout', '{int(LOCK_TIMEOUT_MS)}', true)) lock_timeout"
         )
-        tail = " FOR UPDATE OF a"
+        # NO KEY: transfers inserted by others check their foreign keys with KEY SHARE.
+        tail = " FOR NO KEY UPDATE OF a"
     # (SQLite: transactions are IMMEDIATE, so writers are serialised anyway.)
     sql = (
         f"SELECT {cols}, {seen} FROM {table} "  # noqa: S608 (names from _meta, values bound)
@@ -419,7 +432,7 @@ class _Engine:
 
 def _charge_daily(*, user_id: int, service_date: date, minutes: int, owner: Account) -> None:
     counter = (
-        DailyCredit.objects.select_for_update()
+        DailyCredit.objects.select_for_update(no_key=True)
         .filter(user_id=user_id, service_date=service_date)
         .first()
     )

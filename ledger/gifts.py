@@ -21,6 +21,7 @@ from ledger.models import Account, Gift, Transfer
 from ledger.services import LedgerError, hours
 from ledger.spending import giftable, lock_accounts
 from timebank.policy import MINUTES_PER_HOUR, get_policy
+from timebank.transactions import service_transaction
 
 __all__ = ["approve_gift", "give_coins", "may_review_gift", "reject_gift"]
 
@@ -115,7 +116,7 @@ def _first_gift(gift_id: uuid.UUID, giver: User) -> Gift | None:
     return first
 
 
-@transaction.atomic
+@service_transaction
 def give_coins(
     *, gift_id: uuid.UUID, giver: User, relative: Relative, amount: int, actor: User
 ) -> Gift:
@@ -194,7 +195,7 @@ def may_review_gift(user, gift: Gift) -> bool:
 
 def _pending_for_review(*, gift: Gift, actor) -> Gift:
     gift = (
-        Gift.objects.select_for_update(of=("self",))
+        Gift.objects.select_for_update(no_key=True, of=("self",))
         .select_related("street__parent")
         .get(pk=gift.pk)
     )
@@ -225,7 +226,7 @@ def _decided(gift: Gift, *, status: str, resolution_id: uuid.UUID, actor, reason
     return gift
 
 
-@transaction.atomic
+@service_transaction
 def approve_gift(*, gift: Gift, actor) -> Gift:
     """The street approves: the held coins move to the receiver."""
     gift = _pending_for_review(gift=gift, actor=actor)
@@ -245,7 +246,7 @@ def approve_gift(*, gift: Gift, actor) -> Gift:
     )
 
 
-@transaction.atomic
+@service_transaction
 def reject_gift(*, gift: Gift, actor, reason: str) -> Gift:
     """The street refuses, with a reason: the held coins return to the giver."""
     reason = (reason or "").strip()

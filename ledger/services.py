@@ -1,7 +1,9 @@
 """Every change to the time-coin books.
 
 Each public function runs in one transaction, locks the account rows it touches
-(``SELECT … FOR UPDATE`` in ascending id order, so two writers never deadlock), checks the
+(``SELECT … FOR NO KEY UPDATE`` in ascending id order, so two writers never deadlock; a
+caller making several ledger calls in one transaction locks them all first with
+``lock_accounts``, docs/architecture.md), checks the
 rules (overdraft, balance cap, daily cap) against the locked rows, and raises ``LedgerError``
 with a message a person can act on. The CHECK constraints of ``ledger.models`` are the
 backstop: an ``IntegrityError`` becomes a ``LedgerError`` too.
@@ -16,7 +18,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -28,9 +30,11 @@ from ledger.engine import (  # re-exported: the ledger's interface lives here
     VoidOp,
     apply_operations,
     hours,
+    lock_accounts,
 )
 from ledger.models import Account, Transfer
 from timebank.policy import get_policy
+from timebank.transactions import service_transaction
 
 __all__ = [
     "NAMESPACE",
@@ -43,6 +47,7 @@ __all__ = [
     "execute",
     "grant",
     "hours",
+    "lock_accounts",
     "post",
     "reserve",
     "reverse",
@@ -255,6 +260,7 @@ def check_grant_rights(*, district, actor, reason: str) -> None:
         raise LedgerError(_("Give a reason for the grant."), code="reason_required")
 
 
+@service_transaction
 def execute(operations: list[Operation], *, actor, on_behalf_of=None) -> list[Transfer]:
     """Apply several operations together or not at all; returns their transfers in order."""
     if not operations:
@@ -277,11 +283,8 @@ def execute(operations: list[Operation], *, actor, on_behalf_of=None) -> list[Tr
                 % {"detail": _constraint_name(exc)},
                 code="refused",
             ) from exc
-        except OperationalError as exc:
-            raise LedgerError(
-                _("The coin accounts are busy right now. Please try again in a moment."),
-                code="busy",
-            ) from exc
+        # A deadlock or lock timeout is no business reason: it reaches service_transaction,
+        # which retries the whole outermost transaction or tells people the system is busy.
     raise AssertionError("unreachable")
 
 
@@ -294,7 +297,7 @@ def _constraint_name(exc: DatabaseError) -> str:
     return getattr(diag, "constraint_name", None) or str(exc).splitlines()[0]
 
 
-@transaction.atomic
+@service_transaction
 def apply_policy_balance_cap() -> dict[str, int]:
     """Give every member account the active policy's balance cap.
 
@@ -306,7 +309,7 @@ def apply_policy_balance_cap() -> dict[str, int]:
     cap = get_policy().balance_cap_minutes
     members = Account.objects.filter(kind=Account.Kind.MEMBER)
     # Lock in id order, as every writer does, so no transfer changes a balance under us.
-    list(members.select_for_update().order_by("pk").values_list("pk", flat=True))
+    list(members.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True))
     if cap is None:
         return {"set": members.exclude(max_balance=None).update(max_balance=None), "held": 0}
     held = F("posted_credits") - F("posted_debits") + F("pending_credits")
@@ -340,7 +343,9 @@ def apply_policy_daily_limits() -> dict[str, int]:
     changed = kept = 0
     with transaction.atomic():
         counters = (
-            DailyCredit.objects.select_for_update().filter(service_date__gte=today).order_by("pk")
+            DailyCredit.objects.select_for_update(no_key=True)
+            .filter(service_date__gte=today)
+            .order_by("pk")
         )
         for counter in counters:
             used_up = counter.limit is not None and counter.minutes >= counter.limit

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.idnumbers import age_on
 from accounts.models import Member
 from ledger.engine import hours
+from ledger.engine import lock_accounts as engine_lock_accounts
 from ledger.models import Account, Transfer
 from timebank.policy import get_policy
 
@@ -167,5 +168,4 @@ def giftable(account: Account | None) -> int:
 def lock_accounts(*accounts: Account) -> dict[int, Account]:
     """Lock the rows in id order (as the ledger does) and return them fresh; call in a
     transaction, before reading what the checks above count."""
-    ids = sorted({a.pk for a in accounts if a is not None})
-    return {a.pk: a for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    return engine_lock_accounts(a.pk for a in accounts if a is not None)

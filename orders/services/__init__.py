@@ -1,8 +1,7 @@
 """Every state change of a service need (ARCHITECTURE.md, "Orders", "Money flow of an order").
 
-Locks: the need's row first (``select_for_update`` or the conditional update that claims a
-place), then the volunteer's user row for a grab, then the ledger's accounts, which the
-ledger locks in ascending id order. Nothing takes them the other way round.
+Locks follow the one order of docs/architecture.md ("Lock order") for the whole
+transaction: people, then the need, then its assignments, then every ledger account at once.
 """
 
 from orders.services.assignments import (

@@ -27,7 +27,8 @@ from orders.services.common import (
     _lock_assignment,
     transfer_id,
 )
-from timebank.policy import get_policy
+from timebank.policy import NEED_MAX_DAYS_AHEAD, get_policy
+from timebank.transactions import service_transaction
 
 # --- grab, confirm, cancel ----------------------------------------------------------------
 
@@ -63,7 +64,7 @@ def _check_no_conflict(volunteer: User, req: ServiceRequest) -> None:
         )
 
 
-@transaction.atomic
+@service_transaction
 def grab_place(*, service_request: ServiceRequest, volunteer: User) -> Assignment:
     """Grab one place (抢单): claim, reserve the coins, or refuse with the reason."""
     req = ServiceRequest.objects.select_related("street", "street__parent", "recipient").get(
@@ -73,6 +74,9 @@ def grab_place(*, service_request: ServiceRequest, volunteer: User) -> Assignmen
         raise OrderError(_("This need is not open for grabbing."))
     if req.starts_at <= timezone.now():
         raise OrderError(_("This need has already started."))
+    if req.starts_at > timezone.now() + timedelta(days=NEED_MAX_DAYS_AHEAD):
+        # Posted before the horizon existed; its end may not even be a date (year 9999).
+        raise OrderError(_("This need's date is too far ahead; the poster must correct it."))
     if req.filled >= req.places:  # a cheap early answer in a storm; the UPDATE below decides
         raise OrderError(_("All places of this need have been taken."))
     _check_no_conflict(volunteer, req)
@@ -81,13 +85,14 @@ def grab_place(*, service_request: ServiceRequest, volunteer: User) -> Assignmen
         raise OrderError(" ".join(str(p) for p in problems))
     if Assignment.objects.filter(request=req, volunteer=volunteer).exists():
         raise OrderError(_("You have already grabbed a place on this need."))
+    # One grab at a time per volunteer (the overlap check below), and people before needs.
+    User.objects.select_for_update(no_key=True).filter(pk=volunteer.pk).first()
     # The claim: one conditional UPDATE decides, and keeps the need's row locked to the end.
     claimed = ServiceRequest.objects.filter(
         pk=req.pk, status=Status.PUBLISHED, filled__lt=F("places")
     ).update(filled=F("filled") + 1)
     if not claimed:
-        raise OrderError(_("All places of this need have been taken."))
-    User.objects.select_for_update().filter(pk=volunteer.pk).first()  # one grab at a time
+        _refuse_claim(req.pk)
     _check_overlap(volunteer, req)
     place = Place.objects.filter(request=req, state=Place.State.OPEN).order_by("number").first()
     if place is None:  # the counter and the places disagree: refuse rather than oversell
@@ -124,7 +129,14 @@ def grab_place(*, service_request: ServiceRequest, volunteer: User) -> Assignmen
     return assignment
 
 
-@transaction.atomic
+def _refuse_claim(pk: int) -> None:
+    """Say why the claim failed, as the need is now (closed meanwhile, or full)."""
+    if ServiceRequest.objects.filter(pk=pk, status=Status.PUBLISHED).exists():
+        raise OrderError(_("All places of this need have been taken."))
+    raise OrderError(_("This need is not open for grabbing."))
+
+
+@service_transaction
 def confirm_assignment(*, assignment: Assignment, actor: User) -> Assignment:
     req, a = _lock_assignment(assignment.pk)
     if not may_manage_request(actor, req):
@@ -154,7 +166,7 @@ def _release_place(req: ServiceRequest, a: Assignment, *, actor, status, reason=
     req.filled -= 1
 
 
-@transaction.atomic
+@service_transaction
 def decline_assignment(*, assignment: Assignment, actor: User, reason: str = "") -> Assignment:
     """The poster declines a volunteer: the reservation is voided and the place reopens."""
     req, a = _lock_assignment(assignment.pk)
@@ -167,11 +179,11 @@ def decline_assignment(*, assignment: Assignment, actor: User, reason: str = "")
     return a
 
 
-@transaction.atomic
+@service_transaction
 def cancel_assignment(*, assignment: Assignment, actor: User, reason: str = "") -> Assignment:
     """The volunteer withdraws before the start (late ones count against them); staff any time
     before sign-in."""
-    req, a = _lock_assignment(assignment.pk)
+    req, a = _lock_assignment(assignment.pk, lock_volunteer=True)  # a late one is a strike
     now = timezone.now()
     if a.status not in (AStatus.GRABBED, AStatus.CONFIRMED):
         raise OrderError(_("This place can no longer be cancelled."))
@@ -212,7 +224,7 @@ def _sign(a, kind, *, actor, method, latitude, longitude, accuracy) -> None:
     )
 
 
-@transaction.atomic
+@service_transaction
 def sign_in(
     *,
     assignment: Assignment,
@@ -256,7 +268,7 @@ def sign_in(
     return a
 
 
-@transaction.atomic
+@service_transaction
 def sign_out(
     *, assignment: Assignment, actor: User, latitude=None, longitude=None, accuracy=None
 ) -> Assignment:

@@ -6,7 +6,6 @@ import base64
 import binascii
 
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,15 +23,17 @@ from orders.services.common import (
     _event,
     _ledger,
     _lock_assignment,
+    _lock_money,
     _lock_request,
     hours_text,
     transfer_id,
 )
+from timebank.transactions import service_transaction
 
 # --- complete, evaluate, close ------------------------------------------------------------
 
 
-@transaction.atomic
+@service_transaction
 def complete_assignment(*, assignment: Assignment, actor: User, minutes: int) -> Assignment:
     """确认完成: post the place's hold and reservation together for the confirmed minutes."""
     req, a = _lock_assignment(assignment.pk)
@@ -101,7 +102,7 @@ def _signature_file(data_url: str) -> ContentFile | None:
     return ContentFile(raw, name="signature.png")
 
 
-@transaction.atomic
+@service_transaction
 def evaluate_assignment(
     *, assignment: Assignment, actor: User, rating: int, comment: str = "", signature: str = ""
 ) -> Evaluation:
@@ -152,7 +153,7 @@ def _close_if_done(req: ServiceRequest, *, actor=None, force_status: str | None 
     return True
 
 
-@transaction.atomic
+@service_transaction
 def cancel_request(*, service_request: ServiceRequest, actor: User, reason: str) -> ServiceRequest:
     """The poster or staff cancel a need before anyone has signed in: everything is voided."""
     req = _lock_request(service_request.pk)
@@ -169,11 +170,15 @@ def cancel_request(*, service_request: ServiceRequest, actor: User, reason: str)
         raise OrderError(
             _("A volunteer has already signed in; the need can no longer be cancelled.")
         )
-    for a in (
-        Assignment.objects.select_for_update()
+    live = list(
+        Assignment.objects.select_for_update(no_key=True)
         .filter(request=req, status__in=[AStatus.GRABBED, AStatus.CONFIRMED])
+        .select_related("place")
         .order_by("pk")
-    ):
+    )
+    if req.status == Status.PUBLISHED:
+        _lock_money(req, live)
+    for a in live:
         _release_place(req, a, actor=actor, status=AStatus.CANCELLED, reason=reason)
     if req.status == Status.PUBLISHED:
         _close_if_done(req, actor=actor, force_status=Status.CANCELLED)

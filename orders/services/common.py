@@ -6,8 +6,10 @@ import uuid
 
 from django.utils.translation import gettext as _
 
+from accounts.models import Member
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger
+from ledger.models import Account
 from orders.models import Assignment, OrderEvent, ServiceRequest
 from timebank.policy import MINUTES_PER_HOUR, get_policy
 
@@ -45,15 +47,42 @@ def _event(req, action, *, actor=None, assignment=None, on_behalf_of=None, note=
     )
 
 
+# Lock order for a whole transaction (docs/architecture.md): people (users, then members,
+# by id), then needs, then their assignments, then every ledger account at once. Every lock is
+# NO KEY: rows inserted by others check their foreign keys with KEY SHARE, which it lets by.
+
+
+def _lock_people(*user_ids) -> None:
+    """Lock the members a transaction may change (an integrity record), before the need."""
+    ids = sorted({pk for pk in user_ids if pk is not None})
+    list(Member.objects.select_for_update(no_key=True).filter(user_id__in=ids).order_by("pk"))
+
+
 def _lock_request(pk: int) -> ServiceRequest:
-    return ServiceRequest.objects.select_for_update().get(pk=pk)
+    return ServiceRequest.objects.select_for_update(no_key=True).get(pk=pk)
 
 
-def _lock_assignment(pk: int) -> tuple[ServiceRequest, Assignment]:
-    """Lock the need first, then its assignment (the one order every service uses)."""
-    req_id = Assignment.objects.values_list("request_id", flat=True).get(pk=pk)
+def _lock_assignment(pk: int, *, lock_volunteer: bool = False) -> tuple[ServiceRequest, Assignment]:
+    """Lock the need first, then its assignment (the one order every service uses); with
+    ``lock_volunteer``, the volunteer's member row before both, for a possible strike."""
+    req_id, volunteer_id = Assignment.objects.values_list("request_id", "volunteer_id").get(pk=pk)
+    if lock_volunteer:
+        _lock_people(volunteer_id)
     req = _lock_request(req_id)
-    return req, Assignment.objects.select_for_update().select_related("place").get(pk=pk)
+    assignment = (
+        Assignment.objects.select_for_update(no_key=True).select_related("place").get(pk=pk)
+    )
+    return req, assignment
+
+
+def _lock_money(req: ServiceRequest, assignments=()) -> None:
+    """Lock the payer, the escrow and the volunteers' accounts in one go, before a
+    transaction that makes several ledger calls (release places, then close the need)."""
+    volunteers = Account.objects.filter(
+        kind=Account.Kind.MEMBER, user_id__in=[a.volunteer_id for a in assignments]
+    )
+    ids = {_payer_account(req).pk, _escrow(req).pk, *volunteers.values_list("pk", flat=True)}
+    ledger.lock_accounts(ids)
 
 
 def _payer_account(req: ServiceRequest):

@@ -21,8 +21,9 @@ from ledger import selectors as ledger_selectors
 from ledger import spending
 from orders.models import Mode, ServiceCategory, ServiceRequest
 from orders.services.common import OrderError, Status, _check_unit, _event, hours_text
-from orders.services.posting import _check_category
+from orders.services.posting import _check_category, _check_start
 from timebank.policy import get_policy
+from timebank.transactions import service_transaction
 
 
 def check_may_spend(*, member: Member, minutes: int, account=None) -> None:
@@ -52,7 +53,7 @@ def _widen_to_receive(member: Member, *, actor: User) -> None:
     member.save(update_fields=["capacity"])
 
 
-@transaction.atomic
+@service_transaction
 def request_care_for_self(
     *,
     actor: User,
@@ -69,14 +70,13 @@ def request_care_for_self(
         first = ServiceRequest.objects.filter(submission_id=submission_id, posted_by=actor).first()
         if first is not None:
             return first
-    member = Member.objects.select_for_update().filter(user=actor).first()
+    member = Member.objects.select_for_update(no_key=True).filter(user=actor).first()
     if member is None:
         raise OrderError(_("Register with your real name first."))
     mode = Mode.INSTITUTION if base is not None else Mode.HOME
     _check_category(category, mode)
     _check_unit(duration_minutes)
-    if starts_at <= timezone.now():
-        raise OrderError(_("The start must be in the future."))
+    _check_start(starts_at)
     check_may_spend(member=member, minutes=duration_minutes)
     if base is not None:
         if not base.is_certified:
