@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Member, User
@@ -22,6 +21,7 @@ from ledger.models import Account, Transfer
 from ledger.services import LedgerError, hours
 from ledger.spending import giftable, lock_accounts
 from timebank.policy import get_policy
+from timebank.transactions import service_transaction
 
 POOL, ELDER, BASE = "pool", "elder", "base"
 TARGETS = (POOL, ELDER, BASE)
@@ -109,6 +109,7 @@ def _receiver(
     return selectors.base_account(base), None, str(base)
 
 
+@service_transaction
 def donate(
     *,
     donation_id: uuid.UUID,
@@ -137,29 +138,29 @@ def donate(
     )
     debit = selectors.member_account(donor)
     transfer_id = donation_transfer_id(donation_id)
-    with transaction.atomic():
-        locked = lock_accounts(debit, credit)
-        if not Transfer.objects.filter(pk=transfer_id).exists():  # a retry skips to the ledger
-            may = giftable(locked[debit.pk])
-            if amount > may:
-                raise LedgerError(
-                    _("You can donate at most %(hours)s.") % {"hours": hours(may)},
-                    code="insufficient",
-                )
-            _check_room(locked[credit.pk], amount, receiver=receiver)
-        return services.transfer(
-            transfer_id=transfer_id,
-            debit=locked[debit.pk],
-            credit=locked[credit.pk],
-            amount=amount,
-            code=Transfer.Code.DONATION,
-            actor=actor,
-            on_behalf_of=for_elder,
-            reference=f"donation:{target}",
-            memo=f"donation to {target}",
-        )
+    locked = lock_accounts(debit, credit)
+    if not Transfer.objects.filter(pk=transfer_id).exists():  # a retry skips to the ledger
+        may = giftable(locked[debit.pk])
+        if amount > may:
+            raise LedgerError(
+                _("You can donate at most %(hours)s.") % {"hours": hours(may)},
+                code="insufficient",
+            )
+        _check_room(locked[credit.pk], amount, receiver=receiver)
+    return services.transfer(
+        transfer_id=transfer_id,
+        debit=locked[debit.pk],
+        credit=locked[credit.pk],
+        amount=amount,
+        code=Transfer.Code.DONATION,
+        actor=actor,
+        on_behalf_of=for_elder,
+        reference=f"donation:{target}",
+        memo=f"donation to {target}",
+    )
 
 
+@service_transaction
 def allocate_from_pool(
     *,
     allocation_id: uuid.UUID,
@@ -190,24 +191,23 @@ def allocate_from_pool(
     pool = selectors.donation_pool(district)
     credit = selectors.member_account(member.user)
     transfer_id = allocation_transfer_id(allocation_id)
-    with transaction.atomic():
-        locked = lock_accounts(pool, credit)
-        if not Transfer.objects.filter(pk=transfer_id).exists():
-            held = max(0, locked[pool.pk].available)
-            if amount > held:
-                raise LedgerError(
-                    _("The care pool holds only %(hours)s.") % {"hours": hours(held)},
-                    code="insufficient",
-                )
-            _check_room(locked[credit.pk], amount, receiver=str(member.user))
-        return services.transfer(
-            transfer_id=transfer_id,
-            debit=locked[pool.pk],
-            credit=locked[credit.pk],
-            amount=amount,
-            code=Transfer.Code.DONATION,
-            actor=actor,
-            on_behalf_of=member.user,
-            reference=ALLOCATION_REFERENCE,
-            memo=reason[:255],
-        )
+    locked = lock_accounts(pool, credit)
+    if not Transfer.objects.filter(pk=transfer_id).exists():
+        held = max(0, locked[pool.pk].available)
+        if amount > held:
+            raise LedgerError(
+                _("The care pool holds only %(hours)s.") % {"hours": hours(held)},
+                code="insufficient",
+            )
+        _check_room(locked[credit.pk], amount, receiver=str(member.user))
+    return services.transfer(
+        transfer_id=transfer_id,
+        debit=locked[pool.pk],
+        credit=locked[credit.pk],
+        amount=amount,
+        code=Transfer.Code.DONATION,
+        actor=actor,
+        on_behalf_of=member.user,
+        reference=ALLOCATION_REFERENCE,
+        memo=reason[:255],
+    )
