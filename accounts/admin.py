@@ -15,6 +15,7 @@ from branches.adminutils import (
     run_for_each,
 )
 from branches.selectors import streets_managed_by
+from timebank.forms import Form, ModelForm
 
 
 @admin.register(User)
@@ -69,6 +70,8 @@ class InsuranceFormSet(ServiceCheckedFormSet):
 
 
 class ServiceCheckedInline(admin.TabularInline):
+    form = ModelForm  # text refuses control characters, as on every form of ours
+
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         formset.actor = request.user  # a fresh class per request
@@ -94,6 +97,7 @@ class InsuranceInline(ServiceCheckedInline):
 class MemberAdmin(ScopedAdmin):
     """后台注册审核列表: the street's members, newest first, with review actions."""
 
+    form = ModelForm
     list_display = (
         "name",
         "phone",
@@ -329,13 +333,13 @@ class MemberAdmin(ScopedAdmin):
         )
 
 
-class AssessmentLevelForm(forms.Form):
+class AssessmentLevelForm(Form):
     level = forms.IntegerField(
         label=gettext_lazy("care-needs assessment level"), min_value=0, max_value=32767
     )
 
 
-class HardshipNoteForm(forms.Form):
+class HardshipNoteForm(Form):
     note = forms.CharField(
         label=gettext_lazy("Why is this member in special hardship?"),
         max_length=255,

@@ -9,6 +9,7 @@ from accounts.idnumbers import parse_id_number
 from accounts.models import Member, Relative
 from accounts.uploads import validate_document_image
 from branches.models import Branch
+from timebank.forms import Form
 
 
 def _document_field(label):
@@ -76,7 +77,7 @@ def _guardian_label_text() -> str:
 _guardian_label = lazy(_guardian_label_text, str)
 
 
-class RegistrationForm(PersonFieldsMixin, DocumentMixin, forms.Form):
+class RegistrationForm(PersonFieldsMixin, DocumentMixin, Form):
     role = forms.ChoiceField(
         label=_("I take part as"), choices=Member.Role.choices, widget=forms.RadioSelect
     )
@@ -144,7 +145,7 @@ class ElderOnBehalfForm(RegistrationForm):
         return True
 
 
-class RelativeForm(DocumentMixin, forms.Form):
+class RelativeForm(DocumentMixin, Form):
     relative_phone = forms.CharField(
         label=_("Your relative's mobile phone"),
         max_length=20,
@@ -175,5 +176,5 @@ class RelativeForm(DocumentMixin, forms.Form):
         return self._clean_document("proof")
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))

@@ -12,6 +12,7 @@ from branches.adminutils import (
 )
 from branches.models import Branch, ServiceBase, StaffRole
 from branches.selectors import branches_visible_to, streets_managed_by
+from timebank.forms import ModelForm
 
 
 @admin.register(Branch)
@@ -27,6 +28,7 @@ class BranchAdmin(ScopedAdmin):
 
 @admin.register(ServiceBase)
 class ServiceBaseAdmin(ScopedAdmin):
+    form = ModelForm  # text refuses control characters, as on every form of ours
     list_display = ("name", "kind", "street", "status", "licence_number", "contact_name")
     list_filter = ("status", "kind", ("street", StreetListFilter))
     list_select_related = ("street",)

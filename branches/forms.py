@@ -2,12 +2,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from branches.models import Branch, ServiceBase
+from timebank.forms import ModelForm
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 DOCUMENT_TYPES = {".pdf", ".jpg", ".jpeg", ".png"}
 
 
-class BaseApplicationForm(forms.ModelForm):
+class BaseApplicationForm(ModelForm):
     class Meta:
         model = ServiceBase
         fields = (

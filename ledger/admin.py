@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from branches.adminutils import CheckedIdsMixin
 from ledger import grants, selectors, services
 from ledger.audit import acknowledge_audit, run_audit
 from ledger.forms import BulkGrantForm, GrantForm, ReasonForm
@@ -33,7 +34,7 @@ def _is_head_office(request) -> bool:
     return request.user.is_superuser or "head_office" in _roles(request)
 
 
-class ReadOnlyLedgerAdmin(admin.ModelAdmin):
+class ReadOnlyLedgerAdmin(CheckedIdsMixin, admin.ModelAdmin):
     """The books change only through services: nobody adds, edits or deletes here."""
 
     view_roles = VIEW_ROLES

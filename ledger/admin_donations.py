@@ -19,6 +19,7 @@ from accounts.models import Member
 from ledger import donations, selectors
 from ledger.models import Account
 from ledger.services import LedgerError, hours
+from timebank.forms import Form, column_max
 from timebank.policy import get_policy
 
 # The accounts' list gets an "allocate" link next to "Grant coins" (head office only).
@@ -32,13 +33,14 @@ class ElderChoiceField(forms.ModelChoiceField):
         return f"{obj.user.full_name} · {obj.street} · {obj.hardship_note}"
 
 
-class AllocationForm(forms.Form):
+class AllocationForm(Form):
     allocation_id = forms.UUIDField(widget=forms.HiddenInput)
     district = forms.ModelChoiceField(label=gettext_lazy("District"), queryset=None)
     elder = ElderChoiceField(label=gettext_lazy("Elder in need"), queryset=None)
     hours = forms.IntegerField(
         label=gettext_lazy("Hours"),
         min_value=1,
+        max_value=column_max("PositiveIntegerField"),  # times the unit, far inside the totals
         error_messages={"invalid": gettext_lazy("Please enter a whole number of hours.")},
     )
     reason = forms.CharField(

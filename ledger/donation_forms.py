@@ -12,6 +12,7 @@ from accounts.models import Member
 from accounts.names import mask_name
 from branches.models import ServiceBase
 from ledger import donations, selectors
+from timebank.forms import Form, column_max
 from timebank.policy import get_policy
 
 
@@ -26,7 +27,7 @@ def elder_label(member: Member) -> str:
     return f"{mask_name(member.user.full_name)} · {member.street} · {age_band(member)}"
 
 
-class DonationForm(forms.Form):
+class DonationForm(Form):
     donation_id = forms.UUIDField(widget=forms.HiddenInput)
     recipient = forms.ChoiceField(
         label=_("Who receives your coins?"),
@@ -39,6 +40,7 @@ class DonationForm(forms.Form):
     hours = forms.IntegerField(
         label=_("How many hours"),
         min_value=1,
+        max_value=column_max("PositiveIntegerField"),  # times the unit, far inside the totals
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": 1, "min": 1}),
         error_messages={
             "required": _("Please enter how many hours you donate."),

@@ -9,16 +9,17 @@ from accounts.idnumbers import keyed_hash, parse_id_number
 from accounts.models import Member
 from branches.models import ServiceBase
 from ledger import selectors
+from timebank.forms import Form
 from timebank.policy import MINUTES_PER_HOUR
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(Form):
     reason = forms.CharField(
         label=_("Reason"), max_length=255, widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
     )
 
 
-class GrantForm(forms.Form):
+class GrantForm(Form):
     """Head office grants coins to one elder (by ID number) or one service base."""
 
     transfer_id = forms.UUIDField(widget=forms.HiddenInput)
@@ -87,7 +88,7 @@ class GrantForm(forms.Form):
         return selectors.base_account(self.cleaned_data["base"])
 
 
-class BulkGrantForm(forms.Form):
+class BulkGrantForm(Form):
     batch_id = forms.UUIDField(widget=forms.HiddenInput)
     district = forms.ModelChoiceField(label=_("District"), queryset=None)
     file = forms.FileField(

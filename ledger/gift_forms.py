@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Member, Relative
 from accounts.names import mask_name
 from ledger.services import hours
+from timebank.forms import Form
 from timebank.policy import MINUTES_PER_HOUR, get_policy
 
 
@@ -45,7 +46,7 @@ def _whole_units_message() -> str:
     return _("Please give a whole multiple of %(unit)s.") % {"unit": hours(unit)}
 
 
-class GiftForm(forms.Form):
+class GiftForm(Form):
     gift_id = forms.UUIDField(widget=forms.HiddenInput)
     relative = RelativeChoiceField(
         label=_("Give to"),

@@ -11,7 +11,7 @@ import csv
 import io
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -24,6 +24,9 @@ from ledger.services import LedgerError, TransferOp
 from timebank.policy import MINUTES_PER_HOUR
 
 MAX_ROWS = 2000
+# As the single grant's form (8 digits, 2 decimals): a row above is a typo, and the rows'
+# sum must stay far inside the accounts' 64-bit totals.
+MAX_ROW_MINUTES = 999_999 * MINUTES_PER_HOUR
 
 
 @dataclass(frozen=True)
@@ -43,14 +46,10 @@ def parse_csv(data: bytes) -> list[GrantRow]:
             continue
     else:
         raise LedgerError(_("The file is not a CSV in UTF-8 or GBK."), code="bad_file")
-    rows = []
-    for line, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
-        cells = [c.strip() for c in cells]
-        if not any(cells):
-            continue
-        if line == 1 and not any(ch.isdigit() for ch in cells[0]):
-            continue  # a header row
-        rows.append(GrantRow(line, cells[0], cells[1] if len(cells) > 1 else ""))
+    try:
+        rows = _rows(text)
+    except csv.Error as exc:  # a stray carriage return inside a cell, and the like
+        raise LedgerError(_("The file is not a CSV in UTF-8 or GBK."), code="bad_file") from exc
     if not rows:
         raise LedgerError(_("The file has no rows."), code="bad_file")
     if len(rows) > MAX_ROWS:
@@ -60,12 +59,25 @@ def parse_csv(data: bytes) -> list[GrantRow]:
     return rows
 
 
+def _rows(text: str) -> list[GrantRow]:
+    rows = []
+    for line, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
+        cells = [c.strip() for c in cells]
+        if not any(cells):
+            continue
+        if line == 1 and not any(ch.isdigit() for ch in cells[0]):
+            continue  # a header row
+        rows.append(GrantRow(line, cells[0], cells[1] if len(cells) > 1 else ""))
+    return rows
+
+
 def _minutes(hours: str) -> int | None:
+    """Whole minutes of a positive, finite number of hours; None for anything else."""
     try:
         value = Decimal(hours) * MINUTES_PER_HOUR
-    except InvalidOperation:
+    except ArithmeticError:  # InvalidOperation (not a number), Overflow (past Decimal's range)
         return None
-    if value <= 0 or value != value.to_integral_value():
+    if not value.is_finite() or value <= 0 or value != value.to_integral_value():
         return None
     return int(value)
 
@@ -110,6 +122,12 @@ def bulk_grant(
         minutes = _minutes(row.hours)
         if minutes is None:
             problem(_("“%(hours)s” is not a positive number of hours.") % {"hours": row.hours})
+            continue
+        if minutes > MAX_ROW_MINUTES:
+            problem(
+                _("“%(hours)s” is more than %(max)s hours, the most one grant gives.")
+                % {"hours": row.hours, "max": MAX_ROW_MINUTES // MINUTES_PER_HOUR}
+            )
             continue
         account = selectors.member_account(member.user)
         if account.max_balance is not None and (

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from branches.adminutils import ScopedAdmin
+from branches.adminutils import CheckedIdsMixin, ScopedAdmin
 from orders import selectors, services
 from orders.models import (
     Assignment,
@@ -23,10 +23,12 @@ from orders.models import (
     ServiceRequest,
     StreetQueueRequest,
 )
+from timebank.forms import Form, ModelForm
 
 
 @admin.register(ServiceCategory)
-class ServiceCategoryAdmin(SimpleHistoryAdmin):
+class ServiceCategoryAdmin(CheckedIdsMixin, SimpleHistoryAdmin):
+    form = ModelForm  # text refuses control characters, as on every form of ours
     list_display = ("name", "name_en", "mode", "is_housekeeping", "active", "sort_order")
     list_editable = ("active", "sort_order")
     list_filter = ("mode", "is_housekeeping", "active")
@@ -137,7 +139,7 @@ class ServiceRequestAdmin(ReadOnlyRequestAdmin):
         return False
 
 
-class RejectForm(forms.Form):
+class RejectForm(Form):
     reason = forms.CharField(
         label=_("Reason for rejection"), widget=forms.Textarea(attrs={"rows": 3}), max_length=500
     )

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -11,7 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Member, User
 from branches.models import ServiceBase, StaffRole
 from orders.models import ServiceCategory, ServiceRequest
+from timebank.forms import Form, column_max
 from timebank.policy import MINUTES_PER_HOUR, get_policy
+
+
+def start_too_far_message() -> str:
+    days = get_policy().need_horizon_days
+    return _("A need may start at most %(days)s days from now.") % {"days": days}
 
 
 class CategoryField(forms.ModelChoiceField):
@@ -38,7 +45,7 @@ class CategoryField(forms.ModelChoiceField):
             ) from None
 
 
-class NeedForm(forms.Form):
+class NeedForm(Form):
     """Post a need. Which fields show depends on who posts: base staff, advisor or elder."""
 
     submission_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
@@ -149,6 +156,25 @@ class NeedForm(forms.Form):
             else:
                 self.fields["recipient_name"].help_text = ""
 
+    def clean_day(self):
+        # By the calendar first: a hostile date never reaches datetime arithmetic.
+        day, today = self.cleaned_data["day"], timezone.localdate()
+        if day < today:
+            raise ValidationError(_("The start must be in the future."), code="past")
+        if day > today + timedelta(days=get_policy().need_horizon_days):
+            raise ValidationError(start_too_far_message(), code="too_far")
+        return day
+
+    def clean(self):
+        data = super().clean()
+        if data.get("day") and data.get("start"):
+            starts_at = self.starts_at()
+            if starts_at <= timezone.now():
+                self.add_error("start", _("The start must be in the future."))
+            elif starts_at > timezone.now() + timedelta(days=get_policy().need_horizon_days):
+                self.add_error("day", start_too_far_message())
+        return data
+
     def starts_at(self) -> datetime:
         data = self.cleaned_data
         naive = datetime.combine(data["day"], data["start"])
@@ -184,24 +210,53 @@ class NeedForm(forms.Form):
         return kwargs
 
 
-class LocationFields(forms.Form):
+class BrowserHintMixin:
+    """A value the browser reports, not the person: one that does not parse, is not finite or
+    does not fit the column is dropped (None), never an error they could not correct."""
+
+    def clean(self, value):
+        try:
+            return super().clean(value)
+        except ValidationError:
+            return None
+
+
+class CoordinateField(BrowserHintMixin, forms.DecimalField):
+    """Degrees, rounded to the six places of the columns (SignRecord, ServiceRequest)."""
+
+    def __init__(self, *, limit: int):
+        super().__init__(
+            max_digits=9,
+            decimal_places=6,
+            min_value=-limit,
+            max_value=limit,
+            required=False,
+            widget=forms.HiddenInput,
+        )
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is not None and value.is_finite() and abs(value) <= self.max_value:
+            value = value.quantize(Decimal("0.000001"))
+        return value
+
+
+class AccuracyField(BrowserHintMixin, forms.IntegerField):
+    def __init__(self):
+        super().__init__(
+            min_value=0,
+            max_value=column_max("PositiveIntegerField"),  # SignRecord.accuracy_m
+            required=False,
+            widget=forms.HiddenInput,
+        )
+
+
+class LocationFields(Form):
     """Filled by the browser when the volunteer allows it; optional everywhere."""
 
-    latitude = forms.DecimalField(
-        max_digits=9, decimal_places=6, required=False, widget=forms.HiddenInput
-    )
-    longitude = forms.DecimalField(
-        max_digits=9, decimal_places=6, required=False, widget=forms.HiddenInput
-    )
-    accuracy = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
-
-    def clean_latitude(self):
-        value = self.cleaned_data.get("latitude")
-        return value if value is None or -90 <= value <= 90 else None
-
-    def clean_longitude(self):
-        value = self.cleaned_data.get("longitude")
-        return value if value is None or -180 <= value <= 180 else None
+    latitude = CoordinateField(limit=90)
+    longitude = CoordinateField(limit=180)
+    accuracy = AccuracyField()
 
     def location(self) -> dict:
         data = self.cleaned_data
@@ -223,7 +278,7 @@ class SignInForm(LocationFields):
     method = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
-class CompleteForm(forms.Form):
+class CompleteForm(Form):
     minutes = forms.TypedChoiceField(label=_("Confirmed duration"), coerce=int)
 
     def __init__(self, *args, agreed: int, **kwargs):
@@ -236,7 +291,7 @@ class CompleteForm(forms.Form):
         self.fields["minutes"].initial = agreed
 
 
-class EvaluationForm(forms.Form):
+class EvaluationForm(Form):
     rating = forms.TypedChoiceField(
         label=_("Rating"),
         coerce=int,
@@ -249,5 +304,37 @@ class EvaluationForm(forms.Form):
     signature = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=500)
+class ReasonForm(Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        error_messages={"required": _("Please give a reason for the cancellation.")},
+    )
+
+
+class OptionalReasonForm(Form):
+    """A volunteer's cancellation or a poster's decline: a reason helps, none is needed."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+
+class NeedFilterForm(Form):
+    """The order hall's filters (GET). A value that does not parse is ignored, not an error:
+    the hall still lists the needs, filtered by what did parse."""
+
+    street = forms.IntegerField(required=False, min_value=1, max_value=column_max("BigAutoField"))
+    category = forms.IntegerField(required=False, min_value=1, max_value=column_max("BigAutoField"))
+    day = forms.DateField(required=False)
+    lat = forms.FloatField(required=False, min_value=-90, max_value=90)
+    lng = forms.FloatField(required=False, min_value=-180, max_value=180)
+
+    def chosen(self) -> dict:
+        """The filters that parsed (Django keeps only those in ``cleaned_data``)."""
+        self.is_valid()
+        return {k: v for k, v in self.cleaned_data.items() if v is not None}
+
+    def near(self) -> tuple[float, float] | None:
+        chosen = self.chosen()
+        if "lat" in chosen and "lng" in chosen:
+            return chosen["lat"], chosen["lng"]
+        return None

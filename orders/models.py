@@ -190,7 +190,10 @@ class ServiceRequest(models.Model):
 
     @property
     def ends_at(self) -> datetime:
-        return self.starts_at + timedelta(minutes=self.duration_minutes)
+        try:
+            return self.starts_at + timedelta(minutes=self.duration_minutes)
+        except OverflowError:  # a start at the calendar's end, stored before posting refused it
+            return datetime.max.replace(tzinfo=self.starts_at.tzinfo)
 
     @property
     def is_closed(self) -> bool:

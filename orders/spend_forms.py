@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from branches.models import ServiceBase
+from orders.forms import start_too_far_message
 from orders.models import ServiceCategory
+from timebank.forms import Form
 from timebank.policy import get_policy
 
 
-class SpendForm(forms.Form):
+class SpendForm(Form):
     submission_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
     category = forms.ModelChoiceField(
         label=_("What help do you need?"), queryset=ServiceCategory.objects.none()
@@ -60,6 +62,8 @@ class SpendForm(forms.Form):
         day = self.cleaned_data["day"]
         if day < timezone.localdate():
             raise forms.ValidationError(_("Please choose today or a later date."))
+        if day > timezone.localdate() + timedelta(days=get_policy().need_horizon_days):
+            raise forms.ValidationError(start_too_far_message())
         return day
 
     def clean(self):

@@ -3,18 +3,19 @@
 from celery import shared_task
 
 from orders import services
+from timebank.outages import DatabaseTask
 
 
-@shared_task(acks_late=True)
+@shared_task(base=DatabaseTask, acks_late=True)
 def expire_requests() -> int:
     return services.expire_requests()
 
 
-@shared_task(acks_late=True)
+@shared_task(base=DatabaseTask, acks_late=True)
 def mark_no_shows() -> int:
     return services.mark_no_shows()
 
 
-@shared_task(acks_late=True)
+@shared_task(base=DatabaseTask, acks_late=True)
 def flag_missing_sign_outs() -> int:
     return services.flag_missing_sign_outs()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,7 +19,9 @@ from orders.forms import (
     CompleteForm,
     EvaluationForm,
     LocationFields,
+    NeedFilterForm,
     NeedForm,
+    OptionalReasonForm,
     ReasonForm,
     SignInForm,
 )
@@ -70,31 +70,20 @@ def _elder_may_post(user) -> bool:
 @login_required
 def available(request):
     """Published needs with open places: filter by street, category, date; nearest first."""
-    params = request.GET
-    day = None
-    if params.get("day"):
-        try:
-            day = date.fromisoformat(params["day"])
-        except ValueError:
-            day = None
-    near = None
-    try:
-        if params.get("lat") and params.get("lng"):
-            near = (float(params["lat"]), float(params["lng"]))
-    except ValueError:
-        near = None
+    filters = NeedFilterForm(request.GET)
+    chosen = filters.chosen()
     problems = _provider_problems(request.user)
     needs = selectors.published_requests(
-        street_id=_int(params.get("street")),
-        category_id=_int(params.get("category")),
-        day=day,
-        near=near,
+        street_id=chosen.get("street"),
+        category_id=chosen.get("category"),
+        day=chosen.get("day"),
+        near=filters.near(),
     )
     context = {
         "needs": needs,
         "streets": Branch.objects.filter(kind=Branch.Kind.STREET).order_by("name"),
         "categories": selectors.active_categories(),
-        "filters": params,
+        "filters": {name: str(value) for name, value in chosen.items()},
         "problems": problems,
         "can_grab": not problems,
     }
@@ -116,13 +105,6 @@ def _grab_context(user) -> dict:
         return {"is_volunteer": False, "grab_problem": ""}
     problems = _provider_problems(user)
     return {"is_volunteer": True, "grab_problem": problems[0] if problems else ""}
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 @login_required
@@ -229,7 +211,7 @@ def cancel_need(request, pk: int):
     req = _request_for(request.user, pk)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Please give a reason for the cancellation."))
+        _refuse(request, form)
         return redirect("orders:detail", pk=pk)
     _call(
         request,
@@ -240,6 +222,11 @@ def cancel_need(request, pk: int):
         ok=_("The need is cancelled; all coins are freed."),
     )
     return redirect("orders:detail", pk=pk)
+
+
+def _refuse(request, form) -> None:
+    """A refused one-field form on a page that only redirects: its message, as a message."""
+    messages.error(request, next(iter(form.errors.values()))[0])
 
 
 def _call(request, fn, *, ok: str, **kwargs) -> bool:
@@ -322,14 +309,18 @@ def sign_out(request, pk: int):
 @require_POST
 def cancel_place(request, pk: int):
     assignment = _assignment(pk)
-    _call(
-        request,
-        services.cancel_assignment,
-        assignment=assignment,
-        actor=request.user,
-        reason=request.POST.get("reason", "")[:500],
-        ok=_("Your place is cancelled."),
-    )
+    form = OptionalReasonForm(request.POST)
+    if form.is_valid():
+        _call(
+            request,
+            services.cancel_assignment,
+            assignment=assignment,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            ok=_("Your place is cancelled."),
+        )
+    else:
+        _refuse(request, form)
     if assignment.volunteer_id == request.user.pk:
         return redirect("orders:mine")
     return redirect("orders:detail", pk=assignment.request_id)
@@ -353,14 +344,18 @@ def confirm_place(request, pk: int):
 @require_POST
 def decline_place(request, pk: int):
     assignment = _assignment(pk)
-    _call(
-        request,
-        services.decline_assignment,
-        assignment=assignment,
-        actor=request.user,
-        reason=request.POST.get("reason", "")[:500],
-        ok=_("Volunteer declined; the place is open again."),
-    )
+    form = OptionalReasonForm(request.POST)
+    if form.is_valid():
+        _call(
+            request,
+            services.decline_assignment,
+            assignment=assignment,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            ok=_("Volunteer declined; the place is open again."),
+        )
+    else:
+        _refuse(request, form)
     return redirect("orders:detail", pk=assignment.request_id)
 
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 
 MINUTES_PER_HOUR = 60  # 1 hour of service = 1 coin in both schemes; amounts are minutes.
+# No need starts further ahead than this, whatever the policy (neither scheme sets a
+# horizon; dates beyond it are typing mistakes). The working horizon is Policy.need_horizon_days.
+NEED_MAX_DAYS_AHEAD = 365
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,13 @@ class Policy:
     late_cancel_hours: int = 24
     integrity_strikes_limit: int = 3
     integrity_suspension_days: int = 30
+
+    @property
+    def need_horizon_days(self) -> int:
+        """How far ahead a need may start. Its payer's hold is made at final approval and must
+        resolve before the audit calls it stale (pending_max_age_days), so a third of that age
+        is left for the service to be done and confirmed."""
+        return min(NEED_MAX_DAYS_AHEAD, self.pending_max_age_days * 2 // 3)
 
     @property
     def balance_cap_hours(self) -> float | None:

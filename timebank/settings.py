@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "django_htmx",
     "django_guid",
+    "csp",
     "timebank",
     "branches",
     "accounts",
@@ -82,6 +83,7 @@ MIDDLEWARE = [
     "django_guid.middleware.guid_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "timebank.csp.PageCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "timebank.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -89,10 +91,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "timebank.inputs.RefuseUnstorableInputMiddleware",  # NUL in a query string: 400
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.RateLimitedMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "timebank.outages.OutageMiddleware",  # last: first to see a view's exception
 ]
 
 ROOT_URLCONF = "timebank.urls"
@@ -133,6 +137,11 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})
+    # A row lock that is not granted in time ends the transaction (SQLSTATE 55P03), which
+    # service_transaction retries and then reports as busy, instead of a page that hangs.
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "options", f"-c lock_timeout={env.int('DB_LOCK_TIMEOUT_MS', default=10000)}"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
@@ -195,10 +204,36 @@ SECURE_SSL = env("SECURE_SSL")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL
 SECURE_SSL_REDIRECT = SECURE_SSL
 SECURE_HSTS_SECONDS = 31536000 if SECURE_SSL else 0
+# The header covers the subdomains of the site's own host only, and preloading needs the
+# domain's owner to ask for it (hstspreload.org): neither reaches a sibling site.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = SECURE_SSL
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The proxy's and the container's health probes ask over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_HTTPONLY = True
+# No script reads the CSRF cookie: base.html hands htmx the token in hx-headers.
+CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Scripts and styles come from our static files only: no inline code, no eval (htmx is told
+# so in base.html). Images are ours too (the signature is posted as data, never shown as one).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        # WeChat login posts to allauth, which redirects to WeChat: browsers hold a form's
+        # redirects to form-action as well.
+        "form-action": ["'self'"]
+        + (["https://open.weixin.qq.com"] if env("WEIXIN_APP_ID", default="") else []),
+    }
+}
 
 # Celery: Redis as broker when configured; otherwise tasks run in-process (eager).
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -13,6 +13,8 @@ admin.site.index_title = _("Management")
 # Staff log in like everyone else, with their phone (and SMS code); the admin's own form would
 # ask for a generated username nobody knows, and would bypass allauth's rate limits.
 admin.site.login = secure_admin_login(admin.site.login)
+# A lost database connection raised in a middleware answers 503, as one in a view does.
+handler500 = "timebank.outages.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -33,6 +33,7 @@ from orders.services.common import (
     transfer_id,
 )
 from timebank.policy import get_policy
+from timebank.transactions import service_transaction
 
 # --- post and approve ---------------------------------------------------------------------
 
@@ -62,7 +63,16 @@ def _verified_elder(user: User | None) -> Member:
     return member
 
 
-@transaction.atomic
+def _check_start(starts_at: datetime) -> None:
+    """In the future, and within the horizon (admin and other callers skip the forms)."""
+    if starts_at <= timezone.now():
+        raise OrderError(_("The start must be in the future."))
+    days = get_policy().need_horizon_days
+    if starts_at > timezone.now() + timedelta(days=days):
+        raise OrderError(_("A need may start at most %(days)s days from now.") % {"days": days})
+
+
+@service_transaction
 def post_request(
     *,
     actor: User,
@@ -98,8 +108,7 @@ def post_request(
     _check_unit(duration_minutes)
     if places < 1:
         raise OrderError(_("At least one volunteer is needed."))
-    if starts_at <= timezone.now():
-        raise OrderError(_("The start must be in the future."))
+    _check_start(starts_at)
     if base is not None:
         if "base" not in policy.posters or not is_base_staff_for(actor, base):
             raise OrderError(_("Only staff of this service base may post its needs."))
@@ -163,7 +172,7 @@ def post_request(
     return req
 
 
-@transaction.atomic
+@service_transaction
 def update_draft(
     *,
     service_request: ServiceRequest,
@@ -193,8 +202,7 @@ def update_draft(
     _check_unit(duration_minutes)
     if places < 1:
         raise OrderError(_("At least one volunteer is needed."))
-    if starts_at <= timezone.now():
-        raise OrderError(_("The start must be in the future."))
+    _check_start(starts_at)
     if req.mode == Mode.HOME and not address:
         raise OrderError(_("Please give the address of the service."))
     req.category, req.title, req.starts_at = category, title, starts_at
@@ -212,7 +220,7 @@ def update_draft(
     return req
 
 
-@transaction.atomic
+@service_transaction
 def submit_request(*, service_request: ServiceRequest, actor: User) -> ServiceRequest:
     """Send a draft (new or returned with a rejection) to the street branch."""
     req = _lock_request(service_request.pk)
@@ -228,7 +236,7 @@ def submit_request(*, service_request: ServiceRequest, actor: User) -> ServiceRe
     return req
 
 
-@transaction.atomic
+@service_transaction
 def approve_by_street(*, service_request: ServiceRequest, actor: User) -> ServiceRequest:
     """First level (分行): the street branch of the need's place."""
     req = _lock_request(service_request.pk)
@@ -248,7 +256,7 @@ def approve_by_street(*, service_request: ServiceRequest, actor: User) -> Servic
     return req
 
 
-@transaction.atomic
+@service_transaction
 def approve_by_head_office(*, service_request: ServiceRequest, actor: User) -> ServiceRequest:
     """Final approval (总行): publish, and hold the payer's coins, one hold per place."""
     req = _lock_request(service_request.pk)
@@ -311,7 +319,7 @@ def _check_member_may_pay(req: ServiceRequest, *, payer, escrow) -> None:
         ) from exc
 
 
-@transaction.atomic
+@service_transaction
 def reject_request(*, service_request: ServiceRequest, actor: User, reason: str) -> ServiceRequest:
     """Either level rejects with a reason; the need returns to its poster as a draft."""
     req = _lock_request(service_request.pk)

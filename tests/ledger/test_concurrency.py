@@ -124,7 +124,7 @@ def test_it_does_not_deadlock_with_opposite_transfers(pool, alice_account, bob_a
     assert alice_now.posted_debits == alice_now.posted_credits - 1000 == rounds
 
 
-def test_it_gives_up_on_a_locked_account_after_the_lock_timeout_and_retries(pool, alice_account, monkeypatch):
+def test_it_retries_then_gives_up_on_a_locked_account(pool, alice_account, monkeypatch):
     import time
 
     from django.db import transaction
