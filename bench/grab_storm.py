@@ -78,12 +78,10 @@ def prepare(places: int, volunteers: int) -> tuple[list[str], list[int]]:
     ``places`` published one-place needs. Returns session keys and need ids."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.auth.hashers import make_password
     from django.contrib.sessions.backends.db import SessionStore
     from django.utils import timezone
 
-    from accounts import idnumbers
-    from accounts.models import Insurance, Member, Training, User
+    from accounts.models import User
     from branches.models import Branch, ServiceBase
     from branches.services import assign_staff_role
     from ledger import selectors as ledger_selectors
@@ -127,48 +125,7 @@ def prepare(places: int, volunteers: int) -> tuple[list[str], list[int]]:
         reason="压测",
     )
 
-    password = make_password(BENCH_SECRET)
-    users = User.objects.bulk_create(
-        [
-            User(username=f"{run}-v{i}", full_name=f"志愿者{i}", password=password)
-            for i in range(volunteers)
-        ]
-    )
-    today = timezone.localdate()
-    members = []
-    for i, user in enumerate(users):
-        birth = date(today.year - 65, 1, 1) - timedelta(days=i // 400)
-        number = idnumbers.make_id_number(birth_date=birth, sex="M", serial=i % 400)
-        number_hash = idnumbers.keyed_hash(number + run)  # unique across bench runs
-        members.append(
-            Member(
-                user=user,
-                role="volunteer",
-                street=street,
-                status="verified",
-                id_number_encrypted=idnumbers.encrypt(number),
-                id_number_hash=number_hash,
-                id_number_masked=idnumbers.mask(number),
-                birth_date=birth,
-                sex="M",
-            )
-        )
-    members = Member.objects.bulk_create(members)
-    Training.objects.bulk_create(
-        [Training(member=m, course="压测", completed_on=today - timedelta(days=1)) for m in members]
-    )
-    Insurance.objects.bulk_create(
-        [
-            Insurance(
-                member=m,
-                insurer="压测",
-                policy_number=f"{run}-{m.pk}",
-                valid_from=today - timedelta(days=1),
-                valid_until=today + timedelta(days=30),
-            )
-            for m in members
-        ]
-    )
+    users, _members = verified_volunteers(run=run, count=volunteers, streets=[street])
     sessions = []
     for user in users:
         store = SessionStore()
@@ -198,6 +155,60 @@ def prepare(places: int, volunteers: int) -> tuple[list[str], list[int]]:
         services.approve_by_head_office(service_request=req, actor=head)
         need_ids.append(req.pk)
     return sessions, need_ids
+
+
+def verified_volunteers(*, run: str, count: int, streets: list, reviewed_days_ago: int = 0):
+    """Verified, trained and insured volunteers aged 65, made in bulk (the services would
+    take minutes for hundreds), spread over ``streets``. Returns the users and members."""
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+
+    from accounts import idnumbers
+    from accounts.models import Insurance, Member, Training, User
+
+    password = make_password(BENCH_SECRET)
+    users = User.objects.bulk_create(
+        [
+            User(username=f"{run}-v{i}", full_name=f"志愿者{i}", password=password)
+            for i in range(count)
+        ]
+    )
+    today = timezone.localdate()
+    members = []
+    for i, user in enumerate(users):
+        birth = date(today.year - 65, 1, 1) - timedelta(days=i // 400)
+        number = idnumbers.make_id_number(birth_date=birth, sex="M", serial=i % 400)
+        members.append(
+            Member(
+                user=user,
+                role="volunteer",
+                street=streets[i % len(streets)],
+                status="verified",
+                reviewed_at=timezone.now() - timedelta(days=reviewed_days_ago),
+                id_number_encrypted=idnumbers.encrypt(number),
+                id_number_hash=idnumbers.keyed_hash(number + run),  # unique across bench runs
+                id_number_masked=idnumbers.mask(number),
+                birth_date=birth,
+                sex="M",
+            )
+        )
+    members = Member.objects.bulk_create(members)
+    Training.objects.bulk_create(
+        [Training(member=m, course="压测", completed_on=today - timedelta(days=1)) for m in members]
+    )
+    Insurance.objects.bulk_create(
+        [
+            Insurance(
+                member=m,
+                insurer="压测",
+                policy_number=f"{run}-{m.pk}",
+                valid_from=today - timedelta(days=1),
+                valid_until=today + timedelta(days=30),
+            )
+            for m in members
+        ]
+    )
+    return users, members
 
 
 def free_port() -> int:

@@ -65,7 +65,7 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlparse
@@ -79,6 +79,7 @@ from bench.grab_storm import (  # noqa: E402
     free_port,
     production_settings,
     setup_django,
+    verified_volunteers,
 )
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/timebank_mixed_bench"
@@ -180,8 +181,7 @@ def prepare(args) -> tuple[World, dict]:
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
 
-    from accounts import idnumbers
-    from accounts.models import Insurance, Member, Relative, Training, User
+    from accounts.models import Relative, User
     from accounts.services import review_relative
     from branches.models import Branch, ServiceBase
     from branches.services import assign_staff_role
@@ -242,46 +242,8 @@ def prepare(args) -> tuple[World, dict]:
         )
 
     # Volunteers, as in grab_storm: verified, trained, insured, with a session each.
-    users = User.objects.bulk_create(
-        [
-            User(username=f"{run}-v{i}", full_name=f"志愿者{i}", password=password)
-            for i in range(args.volunteers)
-        ]
-    )
-    today = timezone.localdate()
-    members = []
-    for i, user in enumerate(users):
-        birth = date(today.year - 65, 1, 1) - timedelta(days=i // 400)
-        number = idnumbers.make_id_number(birth_date=birth, sex="M", serial=i % 400)
-        members.append(
-            Member(
-                user=user,
-                role="volunteer",
-                street=streets[i % len(streets)],
-                status="verified",
-                reviewed_at=timezone.now() - timedelta(days=400),
-                id_number_encrypted=idnumbers.encrypt(number),
-                id_number_hash=idnumbers.keyed_hash(number + run),
-                id_number_masked=idnumbers.mask(number),
-                birth_date=birth,
-                sex="M",
-            )
-        )
-    members = Member.objects.bulk_create(members)
-    Training.objects.bulk_create(
-        [Training(member=m, course="压测", completed_on=today - timedelta(days=1)) for m in members]
-    )
-    Insurance.objects.bulk_create(
-        [
-            Insurance(
-                member=m,
-                insurer="压测",
-                policy_number=f"{run}-{m.pk}",
-                valid_from=today - timedelta(days=1),
-                valid_until=today + timedelta(days=30),
-            )
-            for m in members
-        ]
+    users, members = verified_volunteers(
+        run=run, count=args.volunteers, streets=streets, reviewed_days_ago=400
     )
 
     # Gifts: the first volunteers give to the next ones (their confirmed "child").
