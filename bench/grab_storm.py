@@ -233,7 +233,10 @@ def production_settings(env: dict) -> None:
     )
 
 
-def start_gunicorn(db_url: str, workers: int, threads: int) -> tuple[subprocess.Popen, str]:
+def start_gunicorn(
+    db_url: str, workers: int, threads: int, log: Path | None = None
+) -> tuple[subprocess.Popen, str]:
+    """gunicorn on production settings; its output goes to ``log`` when one is given."""
     port = free_port()
     env = {
         **os.environ,
@@ -245,6 +248,7 @@ def start_gunicorn(db_url: str, workers: int, threads: int) -> tuple[subprocess.
     }
     env.pop("REDIS_URL", None)
     production_settings(env)
+    out = log.open("ab") if log else None
     proc = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
@@ -258,20 +262,22 @@ def start_gunicorn(db_url: str, workers: int, threads: int) -> tuple[subprocess.
         ],
         cwd=ROOT,
         env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT if out else None,
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     import requests
 
-    for _ in range(100):
+    for _ in range(150):
         try:
             if requests.get(url + "/healthz", timeout=1).status_code == 200:
                 return proc, url
         except requests.RequestException:
             pass
         time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("gunicorn did not start")
+    os.killpg(proc.pid, signal.SIGKILL)
+    raise SystemExit(f"gunicorn did not start{f'; see {log}' if log else ''}")
 
 
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')

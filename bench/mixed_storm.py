@@ -76,9 +76,8 @@ sys.path.insert(0, str(ROOT))
 from bench.grab_storm import (  # noqa: E402
     BENCH_SECRET,
     ensure_database,
-    free_port,
-    production_settings,
     setup_django,
+    start_gunicorn,
     verified_volunteers,
 )
 
@@ -1229,50 +1228,6 @@ def pg_deadlock_reports(path: Path | None, offset: int, name: str) -> list[str]:
 
 
 # --- gunicorn, and what its log says ----------------------------------------------------------
-
-
-def start_gunicorn(db_url: str, workers: int, threads: int, log: Path):
-    import requests
-
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "SECRET_KEY": os.environ.get("SECRET_KEY", BENCH_SECRET),
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("REDIS_URL", None)
-    production_settings(env)
-    out = log.open("ab")
-    proc = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "timebank.wsgi",
-            f"--bind=127.0.0.1:{port}",
-            f"--workers={workers}",
-            f"--threads={threads}",
-            "--worker-class=gthread",
-            "--backlog=2048",
-            "--log-level=warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                return proc, url
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)
-    raise SystemExit(f"gunicorn did not start; see {log}")
 
 
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
