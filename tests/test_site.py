@@ -150,3 +150,10 @@ def test_a_forbidden_page_says_so_in_chinese(client, settings):
     response = client.get("/admin/login/")
     assert response.status_code == 403
     assert "不对您的账号开放" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_home_page_and_health_check_answer_head_as_load_balancers_ask(client):
+    assert client.head(reverse("home")).status_code == 200
+    assert client.head("/healthz").status_code == 200
+    assert client.post(reverse("home")).status_code == 405

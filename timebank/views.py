@@ -7,19 +7,19 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from timebank.celery import app as celery_app
 
 log = logging.getLogger(__name__)
 
 
-@require_GET
+@require_safe
 def home(request):
     return render(request, "home.html")
 
 
-@require_GET
+@require_safe
 def favicon(request):
     # Browsers ask for /favicon.ico on pages (the admin's) that do not name an icon.
     return redirect(static("favicon.svg"), permanent=True)
@@ -51,7 +51,7 @@ CHECKS = {"database": _check_database, "cache": _check_cache, "broker": _check_b
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     report, healthy = {}, True
     for name, check in CHECKS.items():
