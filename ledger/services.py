@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from functools import partial
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -34,7 +35,7 @@ from ledger.engine import (  # re-exported: the ledger's interface lives here
 )
 from ledger.models import Account, Transfer
 from timebank.policy import get_policy
-from timebank.transactions import service_transaction
+from timebank.transactions import retried, service_transaction
 
 __all__ = [
     "NAMESPACE",
@@ -260,11 +261,20 @@ def check_grant_rights(*, district, actor, reason: str) -> None:
         raise LedgerError(_("Give a reason for the grant."), code="reason_required")
 
 
-@service_transaction
 def execute(operations: list[Operation], *, actor, on_behalf_of=None) -> list[Transfer]:
     """Apply several operations together or not at all; returns their transfers in order."""
     if not operations:
         return []
+    if connection.in_atomic_block:  # a service's transaction: it owns the retries
+        return _apply(operations, actor=actor, on_behalf_of=on_behalf_of)
+    # On its own: _apply's block is the transaction (no extra savepoint on the hot path),
+    # retried whole like any service's.
+    return retried(
+        partial(_apply, operations, actor=actor, on_behalf_of=on_behalf_of), name="execute"
+    )
+
+
+def _apply(operations: list[Operation], *, actor, on_behalf_of) -> list[Transfer]:
     for attempt in (1, 2):
         try:
             with transaction.atomic():

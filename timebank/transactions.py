@@ -66,26 +66,34 @@ def service_transaction(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        if connections[DEFAULT_DB_ALIAS].in_atomic_block:
+        def once() -> R:
             with transaction.atomic():
                 return fn(*args, **kwargs)
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                with transaction.atomic():
-                    return fn(*args, **kwargs)
-            except OperationalError as exc:
-                if not is_retryable(exc):
-                    raise
-                log.warning(
-                    "%s: %s, try %d of %d",
-                    fn.__qualname__,
-                    RETRYABLE_SQLSTATES[sqlstate(exc)],
-                    attempt,
-                    ATTEMPTS,
-                )
-                if attempt == ATTEMPTS:
-                    raise ServiceBusy() from exc
-                time.sleep(PAUSE_S * 2 ** (attempt - 1) * (0.5 + random.random()))
-        raise AssertionError("unreachable")
+
+        if connections[DEFAULT_DB_ALIAS].in_atomic_block:
+            return once()
+        return retried(once, name=fn.__qualname__)
 
     return wrapper
+
+
+def retried(transact: Callable[[], R], *, name: str) -> R:
+    """Call ``transact``, which runs one whole transaction of its own, again while the
+    database aborts it for a reason a second try may cure; then ``ServiceBusy``."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return transact()
+        except OperationalError as exc:
+            if not is_retryable(exc):
+                raise
+            log.warning(
+                "%s: %s, try %d of %d",
+                name,
+                RETRYABLE_SQLSTATES[sqlstate(exc)],
+                attempt,
+                ATTEMPTS,
+            )
+            if attempt == ATTEMPTS:
+                raise ServiceBusy() from exc
+            time.sleep(PAUSE_S * 2 ** (attempt - 1) * (0.5 + random.random()))
+    raise AssertionError("unreachable")

@@ -200,3 +200,31 @@ def test_it_returns_the_first_transfer_to_racing_retries_that_drain_the_account(
     outcomes = run_threads(6, send)
     assert {getattr(o, "pk", o) for o in outcomes} == {tid}, outcomes
     assert Account.objects.get(pk=bob_account.pk).balance == 60
+
+
+@pytest.mark.parametrize("pending", [False, True], ids=["database function", "engine"])
+def test_a_transfer_does_not_wait_for_a_foreign_key_check_on_its_account(
+    pool, alice_account, monkeypatch, pending
+):
+    """Another transaction inserting a row that points at the account (a gift, a transfer)
+    holds FOR KEY SHARE on it until it commits; the ledger's NO KEY lock goes past it."""
+    from tests.test_outages import second_connection
+
+    monkeypatch.setattr(engine, "LOCK_TIMEOUT_MS", 300)  # waiting would end in ServiceBusy
+    table = Account._meta.db_table
+    with second_connection(autocommit=False) as other:
+        other.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR KEY SHARE", [alice_account.pk])
+        try:
+            services.transfer(
+                transfer_id=uuid.uuid4(),
+                debit=pool,
+                credit=alice_account,
+                amount=60,
+                code="grant",
+                actor=None,
+                pending=pending,
+            )
+        finally:
+            other.rollback()
+    account = Account.objects.get(pk=alice_account.pk)
+    assert (account.pending_credits if pending else account.balance) == 60
