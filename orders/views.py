@@ -229,6 +229,15 @@ def _refuse(request, form) -> None:
     messages.error(request, next(iter(form.errors.values()))[0])
 
 
+def _call_with_reason(request, fn, *, ok: str, **kwargs) -> bool:
+    """``_call`` with the optional reason the page posted, once its form accepts it."""
+    form = OptionalReasonForm(request.POST)
+    if not form.is_valid():
+        _refuse(request, form)
+        return False
+    return _call(request, fn, ok=ok, reason=form.cleaned_data["reason"], **kwargs)
+
+
 def _call(request, fn, *, ok: str, **kwargs) -> bool:
     try:
         fn(**kwargs)
@@ -309,18 +318,13 @@ def sign_out(request, pk: int):
 @require_POST
 def cancel_place(request, pk: int):
     assignment = _assignment(pk)
-    form = OptionalReasonForm(request.POST)
-    if form.is_valid():
-        _call(
-            request,
-            services.cancel_assignment,
-            assignment=assignment,
-            actor=request.user,
-            reason=form.cleaned_data["reason"],
-            ok=_("Your place is cancelled."),
-        )
-    else:
-        _refuse(request, form)
+    _call_with_reason(
+        request,
+        services.cancel_assignment,
+        assignment=assignment,
+        actor=request.user,
+        ok=_("Your place is cancelled."),
+    )
     if assignment.volunteer_id == request.user.pk:
         return redirect("orders:mine")
     return redirect("orders:detail", pk=assignment.request_id)
@@ -344,18 +348,13 @@ def confirm_place(request, pk: int):
 @require_POST
 def decline_place(request, pk: int):
     assignment = _assignment(pk)
-    form = OptionalReasonForm(request.POST)
-    if form.is_valid():
-        _call(
-            request,
-            services.decline_assignment,
-            assignment=assignment,
-            actor=request.user,
-            reason=form.cleaned_data["reason"],
-            ok=_("Volunteer declined; the place is open again."),
-        )
-    else:
-        _refuse(request, form)
+    _call_with_reason(
+        request,
+        services.decline_assignment,
+        assignment=assignment,
+        actor=request.user,
+        ok=_("Volunteer declined; the place is open again."),
+    )
     return redirect("orders:detail", pk=assignment.request_id)
 
 
