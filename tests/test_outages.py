@@ -67,20 +67,25 @@ class Killer:
         return execute(sql, params, many, context)
 
 
-def published_need(*, base_staff_a, base_a, staff_a, head_office, district) -> ServiceRequest:
-    """A published need of 天山养老院 with one place, paid from the base's coins."""
-    from ledger import selectors as ledger_selectors
-
-    give_coins(ledger_selectors.base_account(base_a), 10 * HOUR, district=district)
-    req = services.post_request(
+def posted_need(*, base_staff_a, base_a, title: str) -> ServiceRequest:
+    """A one-hour, one-place need of 天山养老院 starting tomorrow, waiting for the street."""
+    return services.post_request(
         actor=base_staff_a,
         category=seeded_category("companionship-institution", "陪伴(机构)", "institution"),
-        title="陪伴聊天",
+        title=title,
         base=base_a,
         starts_at=timezone.now() + timedelta(days=1),
         duration_minutes=HOUR,
         places=1,
     )
+
+
+def published_need(*, base_staff_a, base_a, staff_a, head_office, district) -> ServiceRequest:
+    """A published need of 天山养老院 with one place, paid from the base's coins."""
+    from ledger import selectors as ledger_selectors
+
+    give_coins(ledger_selectors.base_account(base_a), 10 * HOUR, district=district)
+    req = posted_need(base_staff_a=base_staff_a, base_a=base_a, title="陪伴聊天")
     services.approve_by_street(service_request=req, actor=staff_a)
     services.approve_by_head_office(service_request=req, actor=head_office)
     return req
@@ -256,15 +261,7 @@ def test_it_tells_an_outage_from_an_error_that_a_retry_cannot_cure():
 @pytest.fixture
 def stale_need(base_staff_a, base_a):
     """A need that was never approved and whose start has passed: expire_requests expires it."""
-    req = services.post_request(
-        actor=base_staff_a,
-        category=seeded_category("companionship-institution", "陪伴(机构)", "institution"),
-        title="过期需求",
-        base=base_a,
-        starts_at=timezone.now() + timedelta(days=1),
-        duration_minutes=HOUR,
-        places=1,
-    )
+    req = posted_need(base_staff_a=base_staff_a, base_a=base_a, title="过期需求")
     ServiceRequest.objects.filter(pk=req.pk).update(starts_at=timezone.now() - timedelta(hours=1))
     return req
 
