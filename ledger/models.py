@@ -27,6 +27,8 @@ class Account(models.Model):
         GRANT_POOL = "grant_pool", _("Grant pool (issuer)")
         ESCROW = "escrow", _("Order escrow")
         DONATION_POOL = "donation_pool", _("Donation pool")
+        # Coins paid for goods and vouchers leave circulation here (never cashed out).
+        EXCHANGE = "exchange", _("Exchange account")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     user = models.ForeignKey(

@@ -58,6 +58,11 @@ def grant_pool(district: Branch) -> Account:
     return _system_account(district, Account.SystemRole.GRANT_POOL)
 
 
+def exchange_account(district: Branch) -> Account:
+    """The district's exchange account: coins paid in the exchange catalogue end here."""
+    return _system_account(district, Account.SystemRole.EXCHANGE)
+
+
 def transfers_of(account: Account) -> QuerySet[Transfer]:
     """Every transfer touching the account, newest first, with both sides loaded."""
     return (

@@ -96,6 +96,8 @@ def _plain(account: Account, transfer: Transfer, gift: Gift | None) -> str:
     if code == Transfer.Code.REVERSAL:
         return _("Reversal")
     if code == Transfer.Code.EXCHANGE:
+        if transfer.memo:  # the item's name, kept on the transfer when ordered
+            return _("Exchange %(item)s") % {"item": transfer.memo}
         return _("Exchange for services or goods")
     return _("Adjustment")
 

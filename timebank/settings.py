@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "accounts",
     "ledger",
     "orders",
+    "exchange",
     "reports",
 ]
 
@@ -269,7 +270,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.flag_missing_sign_outs",
         "schedule": crontab(minute="*/15"),
     },
+    # Exchange orders not collected within the pickup window: coins and stock go back.
+    "exchange-expire-orders": {
+        "task": "exchange.tasks.expire_orders",
+        "schedule": crontab(minute="*/10"),
+    },
 }
+# Days a member has to collect an exchange order (a local setting, not a scheme rule).
+EXCHANGE_PICKUP_DAYS = env.int("EXCHANGE_PICKUP_DAYS", default=14)
 
 # django-allauth: phone number + password. Apps' adapters complete the phone flow.
 ACCOUNT_LOGIN_METHODS = {"phone"}
