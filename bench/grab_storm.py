@@ -76,9 +76,6 @@ def setup_django(db_url: str) -> None:
 def prepare(places: int, volunteers: int) -> tuple[list[str], list[int]]:
     """A fresh street, base, staff, funded base, verified volunteers with sessions, and
     ``places`` published one-place needs. Returns session keys and need ids."""
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.utils import timezone
 
     from accounts.models import User
@@ -126,14 +123,7 @@ def prepare(places: int, volunteers: int) -> tuple[list[str], list[int]]:
     )
 
     users, _members = verified_volunteers(run=run, count=volunteers, streets=[street])
-    sessions = []
-    for user in users:
-        store = SessionStore()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.create()
-        sessions.append(store.session_key)
+    sessions = [session_for(user) for user in users]
 
     category = ServiceCategory.objects.filter(
         is_housekeeping=False, mode__in=["institution", "any"]
@@ -209,6 +199,36 @@ def verified_volunteers(*, run: str, count: int, streets: list, reviewed_days_ag
         ]
     )
     return users, members
+
+
+def session_for(user) -> str:
+    """A logged-in session for ``user``, stored where the server reads it (as a login would
+    leave it, without paying for hundreds of password checks)."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return store.session_key
+
+
+def browser(url: str, session_key: str):
+    """A requests session carrying the session cookie of one logged-in user."""
+    import requests
+
+    http = requests.Session()
+    http.cookies.set("sessionid", session_key, domain=urlparse(url).hostname)
+    return http
+
+
+def p95_ms(latencies: list[float]) -> float:
+    """The 95th percentile of latencies in milliseconds (0 when there are none)."""
+    ordered = sorted(latencies)
+    return ordered[max(0, int(len(ordered) * 0.95) - 1)] if ordered else 0.0
 
 
 def free_port() -> int:
@@ -298,8 +318,7 @@ def storm(url: str, sessions: list[str], need_ids: list[int], clients: int, atte
         return response
 
     def volunteer(session_key: str) -> None:
-        http = requests.Session()
-        http.cookies.set("sessionid", session_key, domain=urlparse(url).hostname)
+        http = browser(url, session_key)
         try:
             page = timed(http.get, url + "/orders/available/", timeout=60)
             match = CSRF_RE.search(page.text)
@@ -378,8 +397,7 @@ def main() -> None:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=30)
     result = check(need_ids)
-    latencies.sort()
-    p95 = latencies[int(len(latencies) * 0.95) - 1] if latencies else 0.0
+    p95 = p95_ms(latencies)
     errors = sum(1 for s in statuses if s >= 500)
     print(
         f"places={len(need_ids)} grabbed={result['grabbed']} oversold={result['oversold']} "

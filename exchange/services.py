@@ -76,7 +76,7 @@ def _check_actor(actor, member: Member) -> None:
 def _first_order(order_id: uuid.UUID, member: User) -> ExchangeOrder | None:
     first = ExchangeOrder.objects.filter(pk=order_id).first()
     if first is not None and first.member_id != member.pk:
-        raise ExchangeError(_("This form was already used. Please reload the page."), "reused")
+        raise ExchangeError(_("This form was already used. Please reload the page."), code="reused")
     return first
 
 
@@ -146,9 +146,13 @@ def _take_from_stock(item: Item, point: PickupPoint) -> None:
         quantity=F("quantity") - 1
     )
     if not taken:
-        raise ExchangeError(
-            _("Sorry, %(point)s has none left.") % {"point": point.name}, code="out_of_stock"
-        )
+        raise _none_left(point)
+
+
+def _none_left(point: PickupPoint) -> ExchangeError:
+    return ExchangeError(
+        _("Sorry, %(point)s has none left.") % {"point": point.name}, code="out_of_stock"
+    )
 
 
 def _return_to_stock(order: ExchangeOrder) -> None:
@@ -180,11 +184,11 @@ def place_order(
     *, order_id: uuid.UUID, member: User, item: Item, point: PickupPoint, actor: User
 ) -> ExchangeOrder:
     """Order one ``item`` to collect at ``point``: stock taken, coins held, code issued."""
+    member_record = _verified_member(member)
+    _check_actor(actor, member_record)  # before a double submit is answered with the code
     first = _first_order(order_id, member)
     if first is not None:
         return first  # a double submit
-    member_record = _verified_member(member)
-    _check_actor(actor, member_record)
     User.objects.select_for_update(no_key=True).filter(pk=member.pk).first()
     first = _first_order(order_id, member)  # a twin of this submission that won the lock
     if first is not None:
@@ -192,6 +196,8 @@ def place_order(
     item = Item.objects.get(pk=item.pk)
     point = PickupPoint.objects.select_related("street").get(pk=point.pk)
     _check_item(item, point, member_record)
+    if not Stock.objects.filter(item=item, point=point, quantity__gte=1).exists():
+        raise _none_left(point)  # a plain read: a sold-out item is refused without waiting
     amount = item.price * MINUTES_PER_HOUR
     account = ledger_selectors.member_account(member)
     _check_coins(member_record, account, amount)  # read before locking: refuse early
@@ -242,11 +248,12 @@ def _lock(order_id: uuid.UUID) -> ExchangeOrder:
     )
 
 
-def _closed_message(order: ExchangeOrder) -> str:
+def _closed_message(order: ExchangeOrder, *, at_the_counter: bool = True) -> str:
     if order.status == ExchangeOrder.Status.COLLECTED:
-        return _("This code was already used on %(when)s.") % {
-            "when": formats.date_format(timezone.localtime(order.closed_at), "DATETIME_FORMAT")
-        }
+        when = formats.date_format(timezone.localtime(order.closed_at), "DATETIME_FORMAT")
+        if at_the_counter:
+            return _("This code was already used on %(when)s.") % {"when": when}
+        return _("This order was already collected on %(when)s.") % {"when": when}
     if order.status == ExchangeOrder.Status.EXPIRED:
         return _("This order was not collected in time and has been closed.")
     return _("This order was cancelled.")
@@ -265,9 +272,7 @@ def _close(order: ExchangeOrder, *, status: str, resolution: Transfer, actor, re
 def _release(order: ExchangeOrder, *, status: str, actor, reason: str = "") -> ExchangeOrder:
     """Void the hold and give the item back to the point's stock."""
     _return_to_stock(order)
-    account = ledger_selectors.member_account(order.member)
-    exchange_account = ledger_selectors.exchange_account(order.point.street.parent)
-    lock_accounts(account, exchange_account)
+    # One ledger call: it locks both sides of the hold itself, after the stock row.
     resolution = ledger.void(
         transfer_id=ledger.transfer_id_for(f"exchange-void:{order.pk}"),
         pending_id=order.transfer_id,
@@ -299,7 +304,7 @@ def cancel_order(*, order: ExchangeOrder, actor, reason: str = "") -> ExchangeOr
     if not may_cancel(actor, order):
         raise ExchangeError(_("You may not cancel this order."), code="forbidden")
     if not order.is_open:
-        raise ExchangeError(_closed_message(order), code="closed")
+        raise ExchangeError(_closed_message(order, at_the_counter=False), code="closed")
     return _release(order, status=ExchangeOrder.Status.CANCELLED, actor=actor, reason=reason)
 
 
@@ -317,7 +322,9 @@ def is_point_staff(user, point: PickupPoint) -> bool:
 def collect_order(*, point: PickupPoint, code: str, actor) -> ExchangeOrder:
     """The point hands the item over: the held coins are paid."""
     if not is_point_staff(actor, point):
-        raise ExchangeError(_("Only staff of this pickup point may hand items over."), "forbidden")
+        raise ExchangeError(
+            _("Only staff of this pickup point may hand items over."), code="forbidden"
+        )
     code = normalise_code(code)
     if not (len(code) == CODE_DIGITS and code.isascii() and code.isdigit()):
         raise ExchangeError(
@@ -334,9 +341,7 @@ def collect_order(*, point: PickupPoint, code: str, actor) -> ExchangeOrder:
         )
     if not order.is_open:
         raise ExchangeError(_closed_message(order), code="closed")
-    account = ledger_selectors.member_account(order.member)
-    exchange_account = ledger_selectors.exchange_account(point.street.parent)
-    lock_accounts(account, exchange_account)
+    # One ledger call: it locks both sides of the hold itself, after the order row.
     resolution = ledger.post(
         transfer_id=ledger.transfer_id_for(f"exchange-post:{order.pk}"),
         pending_id=order.transfer_id,
@@ -363,9 +368,13 @@ def expire_order(order_id: uuid.UUID) -> bool:
 def expire_orders(batch: int = 500) -> int:
     """Every order past its pickup window, each in its own transaction: a job killed mid-way
     leaves each order either open or fully closed, and the next run finishes the rest."""
-    due = ExchangeOrder.objects.filter(
-        status=ExchangeOrder.Status.WAITING, expires_at__lte=timezone.now()
-    ).values_list("pk", flat=True)
+    due = (
+        ExchangeOrder.objects.filter(
+            status=ExchangeOrder.Status.WAITING, expires_at__lte=timezone.now()
+        )
+        .order_by("expires_at")  # the longest overdue first, when there are more than a batch
+        .values_list("pk", flat=True)
+    )
     closed = 0
     for order_id in list(due[:batch]):
         closed += expire_order(order_id)

@@ -47,14 +47,21 @@ def today() -> date:
 
 
 def minutes_served(user) -> int:
-    """Posted service credits to the member: grants and gifts are not service."""
-    total = Transfer.objects.filter(
+    """Posted service credits to the member, less those reversed: grants and gifts are not
+    service, and a credit head office corrected was not service either."""
+    credited = Transfer.objects.filter(
         credit_account__kind=Account.Kind.MEMBER,
         credit_account__user=user,
         code=Transfer.Code.SERVICE,
         kind__in=MOVED,
     ).aggregate(total=Sum("amount"))["total"]
-    return total or 0
+    reversed_ = Transfer.objects.filter(
+        debit_account__kind=Account.Kind.MEMBER,
+        debit_account__user=user,
+        code=Transfer.Code.REVERSAL,
+        reverses__code=Transfer.Code.SERVICE,
+    ).aggregate(total=Sum("amount"))["total"]
+    return (credited or 0) - (reversed_ or 0)
 
 
 def _long_date(day: date) -> str:

@@ -63,6 +63,26 @@ def test_grants_and_gifts_do_not_count_as_hours_served(young, pool, policy_name)
     assert not spending.spending_eligibility(young, on=TODAY).may_spend
 
 
+def test_a_reversed_service_credit_is_no_longer_hours_served(young, pool):
+    from tests.factories import UserFactory
+
+    head_office = UserFactory(is_superuser=True)
+    served(pool, young, 100 * 60)
+    wrong = services.transfer(
+        transfer_id=uuid.uuid4(),
+        debit=pool,
+        credit=selectors.member_account(young.user),
+        amount=30,
+        code="service",
+        actor=None,
+    )
+    assert spending.minutes_served(young.user) == 100 * 60 + 30
+    services.reverse(
+        transfer_id=uuid.uuid4(), original_id=wrong.pk, actor=head_office, reason="重复录入"
+    )
+    assert spending.minutes_served(young.user) == 100 * 60
+
+
 def test_it_opens_one_year_after_verification_day_365_not_364(young, policy_name):
     policy_name("changning-2019")
     verified_on(young, TODAY - timedelta(days=364))
