@@ -20,6 +20,8 @@ def validate_document_image(upload) -> None:
         with Image.open(upload) as image:
             image.verify()
             kind = image.format
+    except Image.DecompressionBombError:  # a small file claiming billions of pixels
+        raise too_many_pixels() from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ValidationError(
             _("Please upload a photo (JPEG, PNG or WebP)."), code="not_image"
@@ -28,3 +30,7 @@ def validate_document_image(upload) -> None:
         upload.seek(position)
     if kind not in ALLOWED_FORMATS:
         raise ValidationError(_("Please upload a photo (JPEG, PNG or WebP)."), code="not_image")
+
+
+def too_many_pixels() -> ValidationError:
+    return ValidationError(_("This photo has too many pixels."), code="too_many_pixels")

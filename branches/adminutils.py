@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -39,6 +39,10 @@ class CheckedIdsMixin:
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            # simple_history saves a POSTed old version for anyone who may view it; every
+            # change here is a service with its own rules, so nothing is reverted this way.
+            raise PermissionDenied
         history = getattr(self.model, "history", None)  # None: a model without versions
         if history is None or not (
             self._is_id(object_id) and self._is_id(version_id, history.model._meta.pk)

@@ -48,20 +48,23 @@ def today() -> date:
 
 def minutes_served(user) -> int:
     """Posted service credits to the member, less those reversed: grants and gifts are not
-    service, and a credit head office corrected was not service either."""
-    credited = Transfer.objects.filter(
+    service, and a credit head office corrected was not service either (one query)."""
+    credited = Q(
         credit_account__kind=Account.Kind.MEMBER,
         credit_account__user=user,
         code=Transfer.Code.SERVICE,
         kind__in=MOVED,
-    ).aggregate(total=Sum("amount"))["total"]
-    reversed_ = Transfer.objects.filter(
+    )
+    reversed_ = Q(
         debit_account__kind=Account.Kind.MEMBER,
         debit_account__user=user,
         code=Transfer.Code.REVERSAL,
         reverses__code=Transfer.Code.SERVICE,
-    ).aggregate(total=Sum("amount"))["total"]
-    return (credited or 0) - (reversed_ or 0)
+    )
+    totals = Transfer.objects.filter(credited | reversed_).aggregate(
+        credited=Sum("amount", filter=credited), reversed=Sum("amount", filter=reversed_)
+    )
+    return (totals["credited"] or 0) - (totals["reversed"] or 0)
 
 
 def _long_date(day: date) -> str:

@@ -30,7 +30,7 @@ class CategoryField(forms.ModelChoiceField):
             return super().to_python(value)
         except ValidationError:
             refused = None
-            if str(value).isdigit():
+            if str(value).isascii() and str(value).isdigit():
                 refused = ServiceCategory.objects.filter(pk=value, is_housekeeping=True).first()
             if refused is None:
                 raise

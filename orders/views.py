@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -27,6 +26,7 @@ from orders.forms import (
 )
 from orders.models import Assignment, Evaluation, ServiceRequest, SignRecord
 from orders.services import OrderError
+from timebank.qr import qr_svg
 
 AStatus = Assignment.Status
 
@@ -257,9 +257,7 @@ def card(request, pk: int):
     if not req.checkin_code:
         raise PermissionDenied
     url = request.build_absolute_uri(reverse("orders:checkin") + f"?code={req.checkin_code}")
-    qr = segno.make(url, error="m")
-    svg = qr.svg_inline(scale=8, border=2, dark="#111", light="#fff")
-    return render(request, "orders/card.html", {"req": req, "qr_svg": svg, "url": url})
+    return render(request, "orders/card.html", {"req": req, "qr_svg": qr_svg(url), "url": url})
 
 
 @login_required

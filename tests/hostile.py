@@ -64,6 +64,7 @@ def snapshot() -> dict:
     so their number is not counted; their totals are.)"""
     from accounts.models import Member, Relative, User
     from branches.models import ServiceBase, StaffRole
+    from exchange.models import ExchangeOrder, Item, Stock
     from ledger.models import Account, Gift, Transfer
     from orders.models import Assignment, Evaluation, OrderEvent, ServiceRequest, SignRecord
 
@@ -75,6 +76,9 @@ def snapshot() -> dict:
         ServiceRequest: ("status", "filled", "starts_at", "title", "places"),
         Assignment: ("status",),
         Gift: ("status",),
+        ExchangeOrder: ("status",),
+        Stock: ("quantity",),
+        Item: ("withdrawn", "price"),
     }
     totals = ("posted_debits", "posted_credits", "pending_debits", "pending_credits")
     return {

@@ -30,11 +30,13 @@ from hypothesis import strategies as st
 
 from accounts import idnumbers
 from accounts.models import Relative
+from exchange import services as exchange_services
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
 from ledger.audit import run_audit
 from orders import services
 from orders.models import ServiceRequest
+from tests.exchange.conftest import clerk_a, point_a, point_b, rice, spender  # noqa: F401
 from tests.factories import MemberFactory, RelativeFactory
 from tests.hostile import HOSTILE, accepted, snapshot
 from tests.ledger.test_admin import id_number_of
@@ -48,7 +50,7 @@ from tests.orders.conftest import (  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
-OURS = {"accounts", "branches", "ledger", "orders", "reports"}
+OURS = {"accounts", "branches", "ledger", "orders", "exchange", "reports"}
 
 FUZZ = settings(
     max_examples=12,
@@ -92,6 +94,16 @@ class World:
 
     def need(self, **kwargs) -> ServiceRequest:
         return self.fixture("make_need")(**kwargs)
+
+    @cached_property
+    def exchange_order(self):
+        return exchange_services.place_order(
+            order_id=uuid.uuid4(),
+            member=self.spender,
+            item=self.rice,
+            point=self.point_a,
+            actor=self.spender,
+        )
 
     @cached_property
     def published(self):
@@ -353,6 +365,22 @@ MEMBER_PAGES = [
             "contact_phone": "13800138002",
         },
     ),
+    Page("exchange:catalogue", "spender", "get", {"point": pk("point_a"), "kind": "goods"}),
+    Page(
+        "exchange:item",
+        "spender",
+        "post",
+        {"point": pk("point_a"), "submission_id": str(uuid.uuid4())},
+        arg="rice",
+    ),
+    Page("exchange:orders", "spender", "get", {"page": "1"}),
+    Page("exchange:collect", "clerk_a", "get", {"point": pk("point_a"), "code": None}),
+    Page(
+        "exchange:collect",
+        "clerk_a",
+        "post",
+        {"point": pk("point_a"), "code": lambda w: w.exchange_order.code},
+    ),
     Page("set_language", "", "post", {"language": "en", "next": "/"}),
     Page("account_login", "", "post", {"phone": "13700000000", "password": None}),
     Page("account_signup", "", "post", {"phone": None, "password1": None, "password2": None}),
@@ -377,6 +405,10 @@ NO_INPUT = {
     "orders:signature",
     "admin_policy",
     "admin:ledger_auditrun_run",
+    "exchange:photo",
+    "exchange:cancel",
+    "admin:exchange_item_photo",
+    "admin:exchange_item_stock_history",
 }
 
 
@@ -431,6 +463,9 @@ ADMIN_USERS = {
     "ledger.auditrun": "head_office",
     "orders.headofficequeuerequest": "head_office",
     "orders.servicecategory": "head_office",
+    "exchange.pickuppoint": "head_office",
+    "exchange.item": "head_office",
+    "exchange.exchangeorder": "head_office",
 }
 SELECTED = {
     "accounts.member": lambda w: w.volunteer.member,
@@ -442,10 +477,13 @@ SELECTED = {
     "ledger.transfer": lambda w: w.grant,
     "ledger.gift": lambda w: w.pending_gift,
     "ledger.auditrun": lambda w: run_audit(actor=w.head_office),
+    "exchange.item": lambda w: w.rice,
+    "exchange.exchangeorder": lambda w: w.exchange_order,
 }
 # The value each action's intermediate form asks for (reason_action and its kin).
 ACTION_FIELDS = {
     "reject": {"reason": "材料不全"},
+    "cancel_orders": {"reason": "会员要求"},
     "suspend": {"reason": "违规"},
     "reject_selected": {"reason": "材料不全"},
     "reverse_selected": {"reason": "录错"},

@@ -236,6 +236,9 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Old versions are shown, never restored: every change goes through a service and its rules.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 # Celery: Redis as broker when configured; otherwise tasks run in-process (eager).
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None

@@ -27,6 +27,7 @@ urlpatterns = [
     path("coins/spend/", spend_views.spend, name="spend_coins"),
     path("coins/", include("ledger.urls")),
     path("orders/", include("orders.urls")),
+    path("exchange/", include("exchange.urls")),
     path("reports/", include("reports.urls")),
     path(
         "admin/ledger/account/allocate-donations/",

@@ -16,7 +16,11 @@ log = logging.getLogger(__name__)
 
 @require_safe
 def home(request):
-    return render(request, "home.html")
+    from exchange.selectors import points_staffed_by
+
+    # A pickup point's clerk has no other way in: the counter page is their first step.
+    at_counter = request.user.is_authenticated and points_staffed_by(request.user).exists()
+    return render(request, "home.html", {"at_counter": at_counter})
 
 
 @require_safe

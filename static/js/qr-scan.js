@@ -1,9 +1,14 @@
 /* QR scanning in the page where the browser offers BarcodeDetector; otherwise the phone's
-   own camera app opens the code's link, which fills in the code here (orders/checkin.html). */
+   own camera app opens the code's link, which fills in the code here. The box #scanner names
+   the form to fill with data-form (default: orders/checkin.html's "checkin-form"); the
+   form's "code" field gets the link's ?code=, its "method" field (if any) "qr". Used by
+   orders/checkin.html and exchange/collect.html. */
 (function () {
   if (!("BarcodeDetector" in window) || !navigator.mediaDevices) return;
   var box = document.getElementById("scanner");
   if (!box) return;
+  var form = document.getElementById(box.dataset.form || "checkin-form");
+  if (!form) return;
   box.hidden = false;
   document.getElementById("scan").addEventListener("click", function () {
     var video = document.getElementById("scan-video");
@@ -17,8 +22,9 @@
           if (!code) return;
           clearInterval(timer);
           stream.getTracks().forEach(function (t) { t.stop(); });
-          var form = document.getElementById("checkin-form");
-          form.code.value = code; form.method.value = "qr"; form.submit();
+          form.elements.code.value = code;
+          if (form.elements.method) form.elements.method.value = "qr";
+          form.submit();
         });
       }, 400);
     });

@@ -5,6 +5,8 @@ import shutil
 
 import pytest
 
+from tests.exchange.conftest import clerk_a, point_a  # noqa: F401  (fixtures for the exchange walk)
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # there are still synchronous, so Django's async-safety guard would refuse them.
