@@ -29,7 +29,7 @@ from ledger import services as ledger
 from ledger.honour import level_name, level_of
 from ledger.models import Transfer
 from ledger.services import LedgerError, hours
-from ledger.spending import care_spendable, lock_accounts, spending_eligibility
+from ledger.spending import Eligibility, care_spendable, lock_accounts, spending_eligibility
 from timebank.policy import MINUTES_PER_HOUR, get_policy
 from timebank.transactions import service_transaction
 
@@ -125,11 +125,10 @@ def _check_item(item: Item, point: PickupPoint, member: Member) -> None:
             )
 
 
-def _check_coins(member: Member, account, amount: int) -> None:
-    may_spend = care_spendable(member, account)
+def _check_coins(member: Member, account, amount: int, eligibility: Eligibility) -> None:
+    may_spend = care_spendable(member, account, eligibility=eligibility)
     if amount <= may_spend:
         return
-    eligibility = spending_eligibility(member)
     if not eligibility.may_spend and may_spend == 0:
         raise ExchangeError(eligibility.message, code="not_eligible")
     raise ExchangeError(
@@ -200,11 +199,12 @@ def place_order(
         raise _none_left(point)  # a plain read: a sold-out item is refused without waiting
     amount = item.price * MINUTES_PER_HOUR
     account = ledger_selectors.member_account(member)
-    _check_coins(member_record, account, amount)  # read before locking: refuse early
+    eligibility = spending_eligibility(member_record)  # hours served are read once
+    _check_coins(member_record, account, amount, eligibility)  # before locking: refuse early
     _take_from_stock(item, point)
     exchange_account = ledger_selectors.exchange_account(point.street.parent)
     locked = lock_accounts(account, exchange_account)
-    _check_coins(member_record, locked[account.pk], amount)  # and decide on the locked row
+    _check_coins(member_record, locked[account.pk], amount, eligibility)  # on the locked row
     order = ExchangeOrder(
         id=order_id,
         member=member,

@@ -24,9 +24,9 @@ from exchange import selectors, services
 from exchange.forms import CatalogueFilterForm, CollectForm, OrderForm, PointParamForm
 from exchange.models import ExchangeOrder, Item, PickupPoint
 from ledger import selectors as ledger_selectors
-from ledger.honour import level_name, level_of
+from ledger.honour import level_for_minutes, level_name
 from ledger.services import LedgerError
-from ledger.spending import Eligibility, care_spendable, spending_eligibility
+from ledger.spending import Eligibility, care_spendable, minutes_served, spending_eligibility
 from timebank.qr import qr_svg
 
 ORDERS_PER_PAGE = 20
@@ -58,10 +58,12 @@ class Wallet:
 
 def _wallet(member: Member) -> Wallet:
     account = ledger_selectors.find_member_account(member.user)
+    served = minutes_served(member.user)  # read once: eligibility and honour both use it
+    eligibility = spending_eligibility(member, served=served)
     return Wallet(
-        eligibility=spending_eligibility(member),
-        usable=care_spendable(member, account),
-        level=level_of(member.user),
+        eligibility=eligibility,
+        usable=care_spendable(member, account, eligibility=eligibility),
+        level=level_for_minutes(served),
     )
 
 

@@ -12,6 +12,7 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.db import connection
 from django.db.models import Q, Sum
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -46,25 +47,36 @@ def today() -> date:
     return timezone.localtime(timezone=_zone()).date()
 
 
+# Service credits to the member's account, less reversals of service credits. Plain SQL:
+# it runs on every page that says whether the member may spend, and the ORM's subqueries
+# cost ten times the query. Each sum reads through its account's transfer index.
+MINUTES_SERVED_SQL = """
+SELECT COALESCE((SELECT SUM(t.amount) FROM ledger_transfer t
+                 WHERE t.credit_account_id = a.id AND t.code = %(service)s
+                   AND t.kind IN (%(single)s, %(post)s)), 0)
+     - COALESCE((SELECT SUM(r.amount) FROM ledger_transfer r
+                 JOIN ledger_transfer o ON o.id = r.reverses_id
+                 WHERE r.debit_account_id = a.id AND r.code = %(reversal)s
+                   AND o.code = %(service)s), 0)
+FROM ledger_account a WHERE a.kind = %(member)s AND a.user_id = %(user)s
+"""
+
+
 def minutes_served(user) -> int:
     """Posted service credits to the member, less those reversed: grants and gifts are not
-    service, and a credit head office corrected was not service either (one query)."""
-    credited = Q(
-        credit_account__kind=Account.Kind.MEMBER,
-        credit_account__user=user,
-        code=Transfer.Code.SERVICE,
-        kind__in=MOVED,
-    )
-    reversed_ = Q(
-        debit_account__kind=Account.Kind.MEMBER,
-        debit_account__user=user,
-        code=Transfer.Code.REVERSAL,
-        reverses__code=Transfer.Code.SERVICE,
-    )
-    totals = Transfer.objects.filter(credited | reversed_).aggregate(
-        credited=Sum("amount", filter=credited), reversed=Sum("amount", filter=reversed_)
-    )
-    return (totals["credited"] or 0) - (totals["reversed"] or 0)
+    service, and a credit head office corrected was not service either."""
+    params = {
+        "service": Transfer.Code.SERVICE,
+        "reversal": Transfer.Code.REVERSAL,
+        "single": Transfer.Kind.SINGLE,
+        "post": Transfer.Kind.POST,
+        "member": Account.Kind.MEMBER,
+        "user": user.pk,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(MINUTES_SERVED_SQL, params)
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 def _long_date(day: date) -> str:
@@ -84,14 +96,19 @@ def _verified_on(member: Member) -> date | None:
     return timezone.localtime(member.reviewed_at, timezone=_zone()).date()
 
 
-def spending_eligibility(member: Member | None, *, on: date | None = None) -> Eligibility:
-    """Whether the member may spend earned coins on ``on`` (default today), and why not."""
+def spending_eligibility(
+    member: Member | None, *, on: date | None = None, served: int | None = None
+) -> Eligibility:
+    """Whether the member may spend earned coins on ``on`` (default today), and why not.
+    ``served``: the member's minutes served when the caller has just read them."""
     if member is None or member.status != Member.Status.VERIFIED:
         return Eligibility(False, _("Your registration must be approved before you use coins."))
     policy, on = get_policy(), on or today()
     routes: list[tuple[int | None, date | None]] = []
     if policy.spend_after_minutes_served is not None:
-        missing = policy.spend_after_minutes_served - minutes_served(member.user)
+        if served is None:
+            served = minutes_served(member.user)
+        missing = policy.spend_after_minutes_served - served
         if missing <= 0:
             return Eligibility(True, _("You may use your coins."))
         routes.append((missing, None))
@@ -158,12 +175,15 @@ def care_only_minutes(account: Account | None) -> int:
     return max(0, received - taken_back - spent)
 
 
-def care_spendable(member: Member, account: Account | None) -> int:
-    """What the member may spend on their own care now (held coins aside)."""
+def care_spendable(
+    member: Member, account: Account | None, *, eligibility: Eligibility | None = None
+) -> int:
+    """What the member may spend on their own care now (held coins aside); pass the
+    member's ``eligibility`` when it was just read."""
     if account is None or member is None or member.status != Member.Status.VERIFIED:
         return 0
     available = max(0, account.available)
-    if spending_eligibility(member).may_spend:
+    if (eligibility or spending_eligibility(member)).may_spend:
         return available
     return min(available, care_only_minutes(account))
 
