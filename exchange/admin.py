@@ -294,7 +294,11 @@ class StockInline(admin.TabularInline):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "point":
             kwargs["queryset"] = _managed(request, PickupPoint.objects.all(), "street")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "point":  # points are kept on their own page, not from a row here
+            widget = field.widget
+            widget.can_add_related = widget.can_change_related = widget.can_view_related = False
+        return field
 
 
 @admin.register(Item)
