@@ -41,11 +41,11 @@ check: venv
 
 # Regenerates and compiles the translation catalogues (needs GNU gettext).
 messages: venv
-	for app in branches accounts ledger orders exchange reports; do \
+	for app in branches accounts ledger orders exchange honour reports; do \
 	  (cd $$app && ../$(BIN)/django-admin makemessages -l zh_Hans -l en --no-obsolete) || exit 1; \
 	done
 	DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans -l en --no-obsolete \
-	  -i "branches/*" -i "accounts/*" -i "ledger/*" -i "orders/*" -i "exchange/*" -i "reports/*" -i ".venv/*" -i "tests/*" -i "bench/*"
+	  -i "branches/*" -i "accounts/*" -i "ledger/*" -i "orders/*" -i "exchange/*" -i "honour/*" -i "reports/*" -i ".venv/*" -i "tests/*" -i "bench/*"
 	DEBUG=1 $(BIN)/python manage.py compilemessages -i .venv
 
 worker: venv

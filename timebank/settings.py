@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "ledger",
     "orders",
     "exchange",
+    "honour",
     "reports",
 ]
 

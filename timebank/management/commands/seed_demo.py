@@ -10,7 +10,7 @@ from accounts.models import User
 
 DEMO_PASSWORD = "demo-pass-2026"  # documented in the README; demo data only
 # Each app may have a `demo` module with `seed(*, stdout)`; they run in layer order.
-APPS_IN_LAYER_ORDER = ["branches", "accounts", "ledger", "orders", "exchange", "reports"]
+APPS_IN_LAYER_ORDER = ["branches", "accounts", "ledger", "orders", "exchange", "honour", "reports"]
 
 
 class Command(BaseCommand):
