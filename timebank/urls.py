@@ -28,6 +28,7 @@ urlpatterns = [
     path("coins/", include("ledger.urls")),
     path("orders/", include("orders.urls")),
     path("exchange/", include("exchange.urls")),
+    path("honour/", include("honour.urls")),
     path("reports/", include("reports.urls")),
     path(
         "admin/ledger/account/allocate-donations/",

@@ -1,0 +1,4 @@
+"""Honour in Django admin: levels."""
+
+# Role permissions this part needs: {"head_office": ["honour.view_…", …], …}
+GRANTS: dict[str, list[str]] = {}

@@ -1,0 +1,3 @@
+"""Honour pages: awards (URLs collected by honour/urls.py)."""
+
+urlpatterns: list = []

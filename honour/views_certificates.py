@@ -1,0 +1,3 @@
+"""Honour pages: certificates (URLs collected by honour/urls.py)."""
+
+urlpatterns: list = []

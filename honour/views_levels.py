@@ -1,0 +1,3 @@
+"""Honour pages: levels (URLs collected by honour/urls.py)."""
+
+urlpatterns: list = []
