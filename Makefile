@@ -20,6 +20,7 @@ $(VENV)/.installed: pyproject.toml
 run: venv
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input
 	DEBUG=1 $(BIN)/python manage.py apply_policy
+	DEBUG=1 $(BIN)/python manage.py recompute_levels
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	@if [ -n "$$REDIS_URL" ]; then \
 	  echo "Starting a Celery worker with beat (REDIS_URL is set)"; \

@@ -19,6 +19,20 @@ from timebank.forms import Form, column_max
 from timebank.inputs import bad_request
 
 
+def roles_of(request) -> set[str]:
+    """The staff roles of the request's user, read once per request: every admin page asks
+    each model admin of the menu what it may do."""
+    if not hasattr(request, "_staff_roles"):
+        from branches.selectors import staff_roles
+
+        request._staff_roles = set(staff_roles(request.user).values_list("role", flat=True))
+    return request._staff_roles
+
+
+def is_head_office_request(request) -> bool:
+    return request.user.is_superuser or "head_office" in roles_of(request)
+
+
 class CheckedIdsMixin:
     """Ids that are not this model's ids answer 404 (in a URL) or 400 (an action's POST,
     ``_selected_action=abc``): Django and simple_history pass them to a query, which raises."""

@@ -35,13 +35,13 @@ from branches.adminutils import (
     ScopedAdmin,
     StreetListFilter,
     document_link,
+    is_head_office_request,
     reason_action,
 )
 from branches.private_files import private_file_response
-from branches.selectors import staff_roles, streets_managed_by
+from branches.selectors import streets_managed_by
 from exchange import services
 from exchange.catalogue import (
-    HEAD_OFFICE,
     REASON_MAX,
     adjust_stock,
     below_zero_message,
@@ -55,15 +55,7 @@ from ledger.services import hours
 from timebank.forms import ModelForm, column_max
 from timebank.policy import MINUTES_PER_HOUR
 
-
-def _roles(request) -> set[str]:
-    if not hasattr(request, "_exchange_roles"):
-        request._exchange_roles = set(staff_roles(request.user).values_list("role", flat=True))
-    return request._exchange_roles
-
-
-def _is_head_office(request) -> bool:
-    return request.user.is_superuser or HEAD_OFFICE in _roles(request)
+_is_head_office = is_head_office_request
 
 
 def _managed(request, queryset, field: str):

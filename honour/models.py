@@ -58,7 +58,9 @@ class HonourStatus(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} · {self.level}"
+        from accounts.names import mask_name
+
+        return f"{mask_name(self.user.full_name)} · {self.level}"
 
 
 class LevelReached(models.Model):

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from branches.adminutils import CheckedIdsMixin
+from branches.adminutils import CheckedIdsMixin, is_head_office_request, roles_of
 from ledger import grants, selectors, services
 from ledger.audit import acknowledge_audit, run_audit
 from ledger.forms import BulkGrantForm, GrantForm, ReasonForm
@@ -22,16 +22,8 @@ from ledger.services import LedgerError
 VIEW_ROLES = {"head_office", "street_staff", "advisor", "official"}
 
 
-def _roles(request) -> set[str]:
-    if not hasattr(request, "_ledger_roles"):
-        from branches.selectors import staff_roles
-
-        request._ledger_roles = set(staff_roles(request.user).values_list("role", flat=True))
-    return request._ledger_roles
-
-
-def _is_head_office(request) -> bool:
-    return request.user.is_superuser or "head_office" in _roles(request)
+_roles = roles_of
+_is_head_office = is_head_office_request
 
 
 class ReadOnlyLedgerAdmin(CheckedIdsMixin, admin.ModelAdmin):

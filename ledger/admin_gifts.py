@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Relative
-from branches.adminutils import ScopedAdmin
-from branches.selectors import branches_visible_to, staff_roles
+from branches.adminutils import ScopedAdmin, roles_of
+from branches.selectors import branches_visible_to
 from ledger import gifts
 from ledger.forms import ReasonForm
 from ledger.models import Gift
@@ -37,10 +37,7 @@ GIFT_FIELDS = (
 )
 
 
-def _roles(request) -> set[str]:
-    if not hasattr(request, "_gift_roles"):
-        request._gift_roles = set(staff_roles(request.user).values_list("role", flat=True))
-    return request._gift_roles
+_roles = roles_of
 
 
 @admin.register(Gift)

@@ -34,6 +34,7 @@ from ledger.engine import (  # re-exported: the ledger's interface lives here
     lock_accounts,
 )
 from ledger.models import Account, Transfer
+from ledger.signals import notify_service_minutes
 from timebank.policy import get_policy
 from timebank.transactions import retried, service_transaction
 
@@ -278,7 +279,11 @@ def _apply(operations: list[Operation], *, actor, on_behalf_of) -> list[Transfer
     for attempt in (1, 2):
         try:
             with transaction.atomic():
-                return apply_operations(list(operations), actor=actor, on_behalf_of=on_behalf_of)
+                transfers = apply_operations(
+                    list(operations), actor=actor, on_behalf_of=on_behalf_of
+                )
+                notify_service_minutes(transfers)  # honour levels follow, in this transaction
+                return transfers
         except LedgerError:
             # A twin that committed while we waited for the locks may have changed the
             # balances our checks saw; the retry sees it and returns the first transfer.

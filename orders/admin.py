@@ -79,6 +79,7 @@ REQUEST_FIELDS = (
     "recipient",
     "recipient_name",
     "payer_kind",
+    "early_min_level",  # reviewers see when a need is opened first to higher levels
     "description",
     "requirements",
     "posted_by",

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Member, User
 from branches.models import ServiceBase, StaffRole
-from orders.models import ServiceCategory, ServiceRequest
+from orders.models import EARLY_LEVEL_CHOICES, ServiceCategory, ServiceRequest
 from timebank.forms import Form, column_max
 from timebank.policy import MINUTES_PER_HOUR, get_policy
 
@@ -78,6 +78,15 @@ class NeedForm(Form):
     units = forms.IntegerField(label=_("Agreed duration (hours)"), min_value=1, max_value=24)
     places = forms.IntegerField(label=_("Volunteers wanted"), min_value=1, max_value=100, initial=1)
     auto_confirm = forms.BooleanField(label=_("Confirm volunteers automatically"), required=False)
+    early_min_level = forms.TypedChoiceField(
+        label=_("For its first hour, only volunteers of this honour level may grab it"),
+        choices=EARLY_LEVEL_CHOICES,
+        coerce=int,
+        empty_value=0,
+        required=False,
+        initial=0,
+        help_text=_("Off by default: every volunteer may grab at once."),
+    )
 
     def __init__(self, *args, user, editing: ServiceRequest | None = None, **kwargs):
         if editing is not None:
@@ -94,6 +103,7 @@ class NeedForm(Form):
                 "units": editing.duration_minutes // get_policy().credit_unit_minutes,
                 "places": editing.places,
                 "auto_confirm": editing.auto_confirm,
+                "early_min_level": editing.early_min_level,
             }
         kwargs.setdefault("initial", {}).setdefault("submission_id", uuid.uuid4())
         super().__init__(*args, **kwargs)
@@ -192,6 +202,7 @@ class NeedForm(Form):
             "duration_minutes": data["units"] * get_policy().credit_unit_minutes,
             "places": data["places"],
             "auto_confirm": data["auto_confirm"],
+            "early_min_level": data["early_min_level"],
         }
         if self.editing is not None:
             kwargs["recipient_name"] = data.get("recipient_name", "")

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -61,6 +63,20 @@ class ServiceCategory(models.Model):
 
     def allows(self, mode: str) -> bool:
         return self.mode == self.Modes.ANY or self.mode == mode
+
+
+# A need the poster opens first to higher honour levels is theirs for this long after it is
+# published (issue 12). Not a policy: neither scheme sets it, and the page says "first hour".
+EARLY_ACCESS_MINUTES = 60
+
+EARLY_LEVEL_CHOICES = [
+    (0, _("Anyone: every volunteer may grab at once")),
+    (1, _("One star or more")),
+    (2, _("Two stars or more")),
+    (3, _("Three stars or more")),
+    (4, _("Four stars or more")),
+    (5, _("Five stars")),
+]
 
 
 class ServiceRequest(models.Model):
@@ -121,6 +137,9 @@ class ServiceRequest(models.Model):
     recipient_name = models.CharField(_("recipient's name"), max_length=64, blank=True)
     payer_kind = models.CharField(_("paid by"), max_length=8, choices=Payer.choices)
     auto_confirm = models.BooleanField(_("confirm volunteers automatically"), default=False)
+    early_min_level = models.PositiveSmallIntegerField(
+        _("first hour only for volunteers of"), choices=EARLY_LEVEL_CHOICES, default=0
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
@@ -167,6 +186,9 @@ class ServiceRequest(models.Model):
             ),
             models.CheckConstraint(condition=models.Q(places__gte=1), name="request_places_ge_1"),
             models.CheckConstraint(
+                condition=models.Q(early_min_level__lte=5), name="request_early_level_le_5"
+            ),
+            models.CheckConstraint(
                 condition=models.Q(duration_minutes__gt=0), name="request_duration_gt_0"
             ),
             models.CheckConstraint(
@@ -198,6 +220,35 @@ class ServiceRequest(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status in self.CLOSED
+
+    @property
+    def early_access_until(self) -> datetime | None:
+        """Until when only volunteers of ``early_min_level`` or more may grab (None: anyone)."""
+        if not self.early_min_level or self.published_at is None:
+            return None
+        return self.published_at + timedelta(minutes=EARLY_ACCESS_MINUTES)
+
+    def in_early_access(self, now: datetime | None = None) -> bool:
+        until = self.early_access_until
+        return until is not None and (now or timezone.now()) < until
+
+    @property
+    def early_access_note(self) -> str:
+        """The early-access sentence while it applies, else ""."""
+        return self.early_access_message() if self.in_early_access() else ""
+
+    def early_access_message(self) -> str:
+        """该需求发布后一小时内仅限三星及以上志愿者抢单，15点30分后开放."""
+        from ledger.honour import level_name
+
+        until = timezone.localtime(self.early_access_until)
+        return gettext(
+            "For its first hour after publication this need is open only to volunteers of "
+            "%(level)s or more; everyone may grab it from %(time)s."
+        ) % {
+            "level": level_name(self.early_min_level),
+            "time": gettext("%(hour)d:%(minute)02d") % {"hour": until.hour, "minute": until.minute},
+        }
 
     @property
     def open_places(self) -> int:

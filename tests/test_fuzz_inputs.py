@@ -31,6 +31,8 @@ from hypothesis import strategies as st
 from accounts import idnumbers
 from accounts.models import Relative
 from exchange import services as exchange_services
+from honour import certificates as honour_certificates
+from honour.models import CertificateBatch
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
 from ledger.audit import run_audit
@@ -38,6 +40,8 @@ from orders import services
 from orders.models import ServiceRequest
 from tests.exchange.conftest import clerk_a, point_a, point_b, rice, spender  # noqa: F401
 from tests.factories import MemberFactory, RelativeFactory
+from tests.honour import test_admission as admission_tests
+from tests.honour import test_awards as award_tests
 from tests.hostile import HOSTILE, accepted, snapshot
 from tests.ledger.test_admin import id_number_of
 from tests.orders.conftest import (  # noqa: F401
@@ -50,7 +54,7 @@ from tests.orders.conftest import (  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
-OURS = {"accounts", "branches", "ledger", "orders", "exchange", "reports"}
+OURS = {"accounts", "branches", "ledger", "orders", "exchange", "honour", "reports"}
 
 FUZZ = settings(
     max_examples=12,
@@ -204,6 +208,35 @@ class World:
             reason="补贴",
         )
 
+    def use_beijing(self) -> None:
+        """Beijing's policy (awards, care-home places) for the rest of the test."""
+        self.fixture("policy_name")("beijing-2022")
+
+    @cached_property
+    def award_star(self):
+        """A 天山 volunteer with 120 hours served last year (Beijing: no daily cap)."""
+        self.use_beijing()
+        return award_tests.star_of(self.street_a, "天山明星")
+
+    @cached_property
+    def award_round(self):
+        return award_tests.open_round(self.district, self.head_office)
+
+    @cached_property
+    def nomination(self):
+        return award_tests.nominate(self.award_round, self.staff_a, self.award_star)
+
+    @cached_property
+    def admission_elder(self):
+        """The elder with 10,000 coins under Beijing's policy: may apply for a care home."""
+        self.use_beijing()
+        admission_tests.fund(self.elder, admission_tests.TEN_THOUSAND)
+        return self.elder
+
+    @cached_property
+    def admission_application(self):
+        return admission_tests.apply(self.admission_elder)
+
     def id_number(self, years: int = 66) -> str:
         from tests.factories import years_ago
 
@@ -245,6 +278,7 @@ NEED = {
     "units": "1",
     "places": "1",
     "auto_confirm": "",
+    "early_min_level": "3",
 }
 LOCATION = {"latitude": "31.2", "longitude": "121.4", "accuracy": "10"}
 PERSON = {
@@ -253,6 +287,10 @@ PERSON = {
     "emergency_contact_name": "王家属",
     "emergency_contact_phone": "13800138000",
     "assessment_level": "3",
+}
+LAST_30_DAYS = {  # a proof of hours: the range a member asks for
+    "start": lambda w: str(timezone.localdate() - timedelta(days=30)),
+    "end": lambda w: str(timezone.localdate()),
 }
 
 MEMBER_PAGES = [
@@ -381,6 +419,31 @@ MEMBER_PAGES = [
         "post",
         {"point": pk("point_a"), "code": lambda w: w.exchange_order.code},
     ),
+    Page("honour:consent", "volunteer", "post", {"show_name": "on", "remove_photo": "on"}),
+    Page(
+        "honour:admission",
+        "admission_elder",
+        "post",
+        {
+            "reason": "独居高龄",
+            "homes": pk("base_a"),
+            "other_homes": "",
+            "application_id": str(uuid.uuid4()),
+        },
+    ),
+    Page("honour:issue", "earned_volunteer", "post", {"kind": "hours", **LAST_30_DAYS}),
+    Page(
+        "honour:print",
+        "staff_a",
+        "get",
+        {"q": "王", "member": lambda w: str(w.earned_volunteer.member.pk)},
+    ),
+    Page(
+        "honour:print",
+        "staff_a",
+        "post",
+        {"member": lambda w: str(w.earned_volunteer.member.pk), "kind": "hours", **LAST_30_DAYS},
+    ),
     Page("set_language", "", "post", {"language": "en", "next": "/"}),
     Page("account_login", "", "post", {"phone": "13700000000", "password": None}),
     Page("account_signup", "", "post", {"phone": None, "password1": None, "password2": None}),
@@ -409,6 +472,14 @@ NO_INPUT = {
     "exchange:cancel",
     "admin:exchange_item_photo",
     "admin:exchange_item_stock_history",
+    "honour:roll",
+    "honour:roll_photo",
+    "honour:consent_photo",
+    "honour:mine",
+    "honour:certificate_pdf",
+    "honour:batch",
+    "honour:batch_file",
+    "verify",  # its <str:number> is fuzzed in tests/honour/test_certificates_pages.py
 }
 
 
@@ -458,6 +529,8 @@ def test_it_answers_member_pages_below_500_and_refusals_change_nothing(client, w
 
 # Who uses each admin page, and which object its actions act on.
 ADMIN_USERS = {
+    "honour.awardround": "head_office",
+    "honour.nomination": "head_office",
     "ledger.account": "head_office",
     "ledger.transfer": "head_office",
     "ledger.auditrun": "head_office",
@@ -466,8 +539,24 @@ ADMIN_USERS = {
     "exchange.pickuppoint": "head_office",
     "exchange.item": "head_office",
     "exchange.exchangeorder": "head_office",
+    "honour.levelright": "head_office",
+    "honour.honourstatus": "head_office",
+    "honour.certificate": "head_office",
+    "honour.certificatebatch": "head_office",
 }
 SELECTED = {
+    "honour.awardround": lambda w: w.award_round,
+    "honour.nomination": lambda w: w.nomination,
+    "honour.admissionapplication": lambda w: w.admission_application,
+    "honour.certificate": lambda w: honour_certificates.issue_hours_certificate(
+        member=w.earned_volunteer,
+        start=timezone.localdate(),
+        end=timezone.localdate(),
+        actor=w.earned_volunteer,
+    ),
+    "honour.certificatebatch": lambda w: CertificateBatch.objects.create(
+        street=w.street_a, kind="level", requested_by=w.head_office, status="failed"
+    ),
     "accounts.member": lambda w: w.volunteer.member,
     "accounts.relative": lambda w: w.pending_relative,
     "branches.servicebase": lambda w: w.base_a,
@@ -482,6 +571,12 @@ SELECTED = {
 }
 # The value each action's intermediate form asks for (reason_action and its kin).
 ACTION_FIELDS = {
+    "award": {"reason": "事迹突出"},
+    "not_award": {"reason": "名额有限"},
+    "close_rounds": {"reason": "评选结束"},
+    "pass_on": {"reason": "情况属实"},
+    "street_reject": {"reason": "不符合条件"},
+    "approve": {"reason": "同意"},
     "reject": {"reason": "材料不全"},
     "cancel_orders": {"reason": "会员要求"},
     "suspend": {"reason": "违规"},
@@ -489,6 +584,7 @@ ACTION_FIELDS = {
     "reverse_selected": {"reason": "录错"},
     "change_assessment_level": {"level": "3"},
     "mark_hardship": {"note": "独居高龄"},
+    "revoke_certificates": {"reason": "信息有误"},
 }
 
 
@@ -558,6 +654,25 @@ def test_it_answers_admin_actions_below_500_and_refusals_change_nothing(
 
 ADMIN_FORMS = [
     Page(
+        "admin:honour_awardround_candidates",
+        "staff_a",
+        "post",
+        {"member": pk("award_star"), "reason": "常年陪伴孤老"},
+        arg="award_round",
+    ),
+    Page(
+        "admin:honour_admissionapplication_apply",
+        "staff_a",
+        "post",
+        {
+            "application_id": str(uuid.uuid4()),
+            "id_number": lambda w: id_number_of(w.admission_elder),
+            "reason": "独居高龄",
+            "homes": pk("base_a"),
+            "other_homes": "",
+        },
+    ),
+    Page(
         "admin:ledger_account_grant",
         "head_office",
         "post",
@@ -581,6 +696,12 @@ ADMIN_FORMS = [
             "hours": "1",
             "reason": "分配",
         },
+    ),
+    Page(
+        "admin:honour_certificatebatch_add",
+        "head_office",
+        "post",
+        {"street": pk("street_a"), "kind": "level", "min_level": "1", "award_round": ""},
     ),
 ]
 

@@ -316,7 +316,7 @@ def test_every_form_of_ours_refuses_control_characters_in_text():
     from orders import forms as _o  # noqa: F401
     from orders import spend_forms  # noqa: F401
 
-    ours = {"accounts", "branches", "ledger", "orders", "reports", "timebank"}
+    ours = {"accounts", "branches", "ledger", "orders", "exchange", "honour", "reports", "timebank"}
     found, stack = [], [forms.BaseForm]
     while stack:
         cls = stack.pop()

@@ -282,6 +282,12 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Days a member has to collect an exchange order (a local setting, not a scheme rule).
 EXCHANGE_PICKUP_DAYS = env.int("EXCHANGE_PICKUP_DAYS", default=14)
+# Certificates (honour): the seal printed on each, an SVG, PNG or JPEG file on this machine;
+# and how often one address may check numbers at /verify/ (allauth's rate syntax; "" = off).
+CERTIFICATE_SEAL_PATH = env(
+    "CERTIFICATE_SEAL_PATH", default=str(BASE_DIR / "static" / "honour" / "seal.svg")
+)
+CERTIFICATE_VERIFY_RATE = env("CERTIFICATE_VERIFY_RATE", default="30/m/ip")
 
 # django-allauth: phone number + password. Apps' adapters complete the phone flow.
 ACCOUNT_LOGIN_METHODS = {"phone"}
@@ -333,5 +339,8 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["stdout"], "level": env("LOG_LEVEL")},
-    "loggers": {"django_guid": {"level": "WARNING"}},
+    "loggers": {
+        "django_guid": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},  # certificates: no seven progress lines a PDF
+    },
 }

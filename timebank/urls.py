@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from honour import views_certificates
 from ledger import admin_donations
 from orders import spend_views
 from timebank import admin_policy, views
@@ -29,6 +30,7 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("exchange/", include("exchange.urls")),
     path("honour/", include("honour.urls")),
+    path("verify/<str:number>/", views_certificates.verify, name="verify"),
     path("reports/", include("reports.urls")),
     path(
         "admin/ledger/account/allocate-donations/",

@@ -15,6 +15,7 @@ from accounts.selectors import is_family_of, provider_problems
 from accounts.services import record_integrity_event
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger
+from ledger.honour import level_of
 from orders.models import Assignment, Place, ServiceRequest, SignRecord
 from orders.selectors import may_manage_request
 from orders.services.common import (
@@ -64,6 +65,12 @@ def _check_no_conflict(volunteer: User, req: ServiceRequest) -> None:
         )
 
 
+def _check_early_access(volunteer: User, req: ServiceRequest) -> None:
+    """A need opened first to higher honour levels: others wait for its first hour to pass."""
+    if req.in_early_access() and level_of(volunteer) < req.early_min_level:
+        raise OrderError(req.early_access_message())
+
+
 @service_transaction
 def grab_place(*, service_request: ServiceRequest, volunteer: User) -> Assignment:
     """Grab one place (抢单): claim, reserve the coins, or refuse with the reason."""
@@ -83,6 +90,7 @@ def grab_place(*, service_request: ServiceRequest, volunteer: User) -> Assignmen
     problems = provider_problems(volunteer)
     if problems:
         raise OrderError(" ".join(str(p) for p in problems))
+    _check_early_access(volunteer, req)
     if Assignment.objects.filter(request=req, volunteer=volunteer).exists():
         raise OrderError(_("You have already grabbed a place on this need."))
     # One grab at a time per volunteer (the overlap check below), and people before needs.

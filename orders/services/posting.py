@@ -19,7 +19,14 @@ from branches.selectors import (
 )
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger
-from orders.models import Mode, Place, ServiceCategory, ServiceRequest, new_checkin_code
+from orders.models import (
+    EARLY_LEVEL_CHOICES,
+    Mode,
+    Place,
+    ServiceCategory,
+    ServiceRequest,
+    new_checkin_code,
+)
 from orders.selectors import may_edit_draft
 from orders.services.common import (
     OrderError,
@@ -72,6 +79,11 @@ def _check_start(starts_at: datetime) -> None:
         raise OrderError(_("A need may start at most %(days)s days from now.") % {"days": days})
 
 
+def _check_early_level(level: int) -> None:
+    if level not in dict(EARLY_LEVEL_CHOICES):
+        raise OrderError(_("There is no such honour level."))
+
+
 @service_transaction
 def post_request(
     *,
@@ -89,6 +101,7 @@ def post_request(
     description: str = "",
     requirements: str = "",
     auto_confirm: bool = False,
+    early_min_level: int = 0,
     latitude=None,
     longitude=None,
     submit: bool = True,
@@ -109,6 +122,7 @@ def post_request(
     if places < 1:
         raise OrderError(_("At least one volunteer is needed."))
     _check_start(starts_at)
+    _check_early_level(early_min_level)
     if base is not None:
         if "base" not in policy.posters or not is_base_staff_for(actor, base):
             raise OrderError(_("Only staff of this service base may post its needs."))
@@ -160,6 +174,7 @@ def post_request(
                 recipient_name=recipient_name,
                 payer_kind=payer,
                 auto_confirm=auto_confirm,
+                early_min_level=early_min_level,
                 posted_by=actor,
                 status=Status.SUBMITTED if submit else Status.DRAFT,
                 submitted_at=timezone.now() if submit else None,
@@ -187,6 +202,7 @@ def update_draft(
     requirements: str = "",
     recipient_name: str = "",
     auto_confirm: bool = False,
+    early_min_level: int = 0,
     submit: bool = True,
 ) -> ServiceRequest:
     """The poster corrects a draft (new, or returned with a rejection) and sends it again.
@@ -203,10 +219,12 @@ def update_draft(
     if places < 1:
         raise OrderError(_("At least one volunteer is needed."))
     _check_start(starts_at)
+    _check_early_level(early_min_level)
     if req.mode == Mode.HOME and not address:
         raise OrderError(_("Please give the address of the service."))
     req.category, req.title, req.starts_at = category, title, starts_at
     req.duration_minutes, req.places, req.auto_confirm = duration_minutes, places, auto_confirm
+    req.early_min_level = early_min_level
     req.description, req.requirements = description, requirements
     req.address = address or (req.base.address if req.base_id else req.address)
     if req.base_id:
