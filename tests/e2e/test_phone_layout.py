@@ -6,7 +6,7 @@ from django.test import Client
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PAGES = {
-    None: ["/", "/auth/login/", "/auth/signup/", "/no-such-page/"],
+    None: ["/", "/auth/login/", "/auth/signup/", "/no-such-page/", "/honour/roll/"],
     "volunteer": [
         "/me/",
         "/me/relatives/",
@@ -17,6 +17,11 @@ PAGES = {
         "/orders/",
         "/orders/available/",
         "/orders/checkin/",
+        "/exchange/",
+        "/exchange/orders/",
+        "/honour/",
+        "/honour/certificates/new/",
+        "/honour/roll/consent/",
     ],
     "elder": ["/me/", "/coins/", "/coins/spend/", "/orders/"],
     "family": ["/me/", "/orders/"],
