@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from branches.models import Branch, ServiceBase
@@ -257,7 +258,7 @@ class Certificate(models.Model):
     class Kind(models.TextChoices):
         LEVEL = "level", _("Honour level")
         HOURS = "hours", _("Volunteer service hours")
-        AWARD = "award", _("Award")
+        AWARD = "award", pgettext_lazy("certificate kind", "Award")
 
     number = models.CharField(_("certificate number"), max_length=24, unique=True)
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
