@@ -14,6 +14,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from timebank.policy import EARLY_ACCESS_MINUTES
+
 # No 0/O, 1/I/L: the code is read aloud and typed by older people.
 CHECKIN_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CHECKIN_CODE_LENGTH = 6
@@ -64,10 +66,6 @@ class ServiceCategory(models.Model):
     def allows(self, mode: str) -> bool:
         return self.mode == self.Modes.ANY or self.mode == mode
 
-
-# A need the poster opens first to higher honour levels is theirs for this long after it is
-# published (issue 12). Not a policy: neither scheme sets it, and the page says "first hour".
-EARLY_ACCESS_MINUTES = 60
 
 EARLY_LEVEL_CHOICES = [
     (0, _("Anyone: every volunteer may grab at once")),

@@ -13,6 +13,9 @@ MINUTES_PER_HOUR = 60  # 1 hour of service = 1 coin in both schemes; amounts are
 # No need starts further ahead than this, whatever the policy (neither scheme sets a
 # horizon; dates beyond it are typing mistakes). The working horizon is Policy.need_horizon_days.
 NEED_MAX_DAYS_AHEAD = 365
+# A need opened first to higher honour levels (a right of CN §6.7.3) is theirs alone for its
+# first hour after publication (issue 12); neither scheme sets another length.
+EARLY_ACCESS_MINUTES = 60
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ from django.utils import timezone
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger
 from orders import services
-from orders.models import EARLY_ACCESS_MINUTES, Assignment, ServiceRequest
+from orders.models import Assignment, ServiceRequest
 from orders.services import OrderError
 from tests.factories import MemberFactory
+from timebank.policy import EARLY_ACCESS_MINUTES
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
