@@ -53,6 +53,8 @@ def _work_places(user, roles: list[StaffRole]) -> list[tuple[str, str]]:
 @login_required
 def profile(request):
     member = member_of(request.user)
+    if member is not None:
+        member.user = request.user  # the page shows the member's name and phone: no second read
     relatives = Relative.objects.filter(member=member).select_related("relative") if member else []
     roles = list(staff_roles(request.user).order_by("role", "branch__name"))
     context = {

@@ -6,14 +6,22 @@
 The server must use the same PostgreSQL database as this script (``--database-url``, default
 ``$DATABASE_URL`` or ``postgres://postgres@127.0.0.1:5432/tb_bench``, created if missing):
 the script prepares volunteers, sessions and needs there, then checks the books afterwards.
-Prints one line:
 
-    places=50 grabbed=… oversold=… double_booked=… cap_breaches=… errors_5xx=… req_per_s=… p95_ms=…
+One run, one server, the same 64 client threads and the same 500 sessions, three phases:
+the ceiling (``/bench/ping/``, a logged-in page costing the session and the user's row, served
+only by the gunicorn this script starts), the order hall twice per volunteer, then the grabs
+(up to three tries each until one is theirs). Prints one line:
+
+    places=50 grabbed=… oversold=… double_booked=… cap_breaches=… errors_5xx=… req_per_s=…
+    p95_ms=… baseline_req_per_s=… ratio=… hall_req_per_s=… hall_p95_ms=… hall_ratio=…
+
+``req_per_s`` and ``p95_ms`` are the grabs'; ``ratio`` is grabs per second over the ceiling's.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import re
@@ -23,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
@@ -39,6 +48,11 @@ def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--url", help="base URL of a running server (default: start gunicorn)")
     p.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_DB)
+    p.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/9",
+        help="the server's cache and sessions, as in production ('' for none)",
+    )
     p.add_argument("--places", type=int, default=50)
     p.add_argument("--volunteers", type=int, default=500)
     p.add_argument("--clients", type=int, default=64, help="concurrent HTTP clients")
@@ -237,11 +251,31 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+BENCH_URLCONF = """\
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.urls import include, path
+
+
+@login_required
+def ping(request):
+    # The ceiling: a logged-in page that costs the session and the user's row, nothing else.
+    return HttpResponse(request.user.full_name)
+
+
+urlpatterns = [path("bench/ping/", ping), path("", include("timebank.urls"))]
+"""
+
+
 def production_settings(env: dict) -> None:
-    """DEBUG=0 as in production; static files collected into a scratch folder, not the tree."""
+    """DEBUG=0 as in production; static files collected into a scratch folder, not the tree.
+    The scratch URLconf adds ``/bench/ping/``, the trivial logged-in page whose throughput
+    is the machine's ceiling for this client (it never reaches the product's URLs)."""
     scratch = Path(tempfile.mkdtemp(prefix="grab-storm-"))
+    (scratch / "grab_storm_urls.py").write_text(BENCH_URLCONF)
     (scratch / "grab_storm_settings.py").write_text(
         f"from timebank.settings import *  # noqa\nSTATIC_ROOT = {str(scratch / 'static')!r}\n"
+        "ROOT_URLCONF = 'grab_storm_urls'\n"
     )
     env["PYTHONPATH"] = os.pathsep.join([str(scratch), str(ROOT)])
     env["DJANGO_SETTINGS_MODULE"] = "grab_storm_settings"
@@ -254,9 +288,11 @@ def production_settings(env: dict) -> None:
 
 
 def start_gunicorn(
-    db_url: str, workers: int, threads: int, log: Path | None = None
+    db_url: str, workers: int, threads: int, log: Path | None = None, redis_url: str = ""
 ) -> tuple[subprocess.Popen, str]:
-    """gunicorn on production settings; its output goes to ``log`` when one is given."""
+    """gunicorn on production settings; its output goes to ``log`` when one is given. With
+    ``redis_url`` the server shares a Redis cache and sessions as in production (its tasks
+    are then queued, not run: only pages that queue none may be measured so)."""
     port = free_port()
     env = {
         **os.environ,
@@ -267,6 +303,9 @@ def start_gunicorn(
         "LOG_LEVEL": "WARNING",
     }
     env.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+        env["CACHE_KEY_PREFIX"] = f"bench-{port}"
     production_settings(env)
     out = log.open("ab") if log else None
     proc = subprocess.Popen(
@@ -303,43 +342,79 @@ def start_gunicorn(
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
-def storm(url: str, sessions: list[str], need_ids: list[int], clients: int, attempts: int):
-    """Each volunteer opens the list, then tries to grab random needs until one is theirs."""
-    import requests
+class Phase:
+    """Answers and latencies of one phase of the run, timed from its first request to its last."""
 
-    latencies: list[float] = []
-    statuses: list[int] = []
+    def __init__(self, name: str):
+        self.name = name
+        self.latencies: list[float] = []
+        self.statuses: list[int] = []
+        self.elapsed = 0.0
 
-    def timed(call, *args, **kwargs):
+    def timed(self, call, *args, **kwargs):
         t0 = time.perf_counter()
-        response = call(*args, **kwargs)
-        latencies.append((time.perf_counter() - t0) * 1000)
-        statuses.append(response.status_code)
+        try:
+            response = call(*args, timeout=60, **kwargs)
+        except Exception:
+            self.statuses.append(599)  # no answer in time: counted as a server error
+            raise
+        self.latencies.append((time.perf_counter() - t0) * 1000)
+        self.statuses.append(response.status_code)
         return response
 
-    def volunteer(session_key: str) -> None:
-        http = browser(url, session_key)
-        try:
-            page = timed(http.get, url + "/orders/available/", timeout=60)
-            match = CSRF_RE.search(page.text)
-            token = match.group(1) if match else http.cookies.get("csrftoken", "")
-            for pk in random.sample(need_ids, min(attempts, len(need_ids))):
-                r = timed(
-                    http.post,
-                    f"{url}/orders/{pk}/grab/",
-                    headers={"X-CSRFToken": token, "HX-Request": "true"},
-                    timeout=60,
-                )
-                if "orders/" in r.text and "message success" in r.text:
-                    break
-        except requests.RequestException:
-            statuses.append(599)
+    def run(self, clients: int, work, items) -> None:
+        began = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=clients) as pool:
+            list(pool.map(lambda item: _quietly(work, item), items))
+        self.elapsed = time.perf_counter() - began
 
-    began = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=clients) as pool:
-        list(pool.map(volunteer, sessions))
-    elapsed = time.perf_counter() - began
-    return statuses, latencies, elapsed
+    @property
+    def req_per_s(self) -> float:
+        return len(self.statuses) / self.elapsed if self.elapsed else 0.0
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for s in self.statuses if s >= 500)
+
+
+def _quietly(work, item) -> None:
+    import requests
+
+    with contextlib.suppress(requests.RequestException):  # counted as 599 by Phase.timed
+        work(item)
+
+
+def storm(url: str, sessions: list[str], need_ids: list[int], clients: int, attempts: int):
+    """Three phases with the same clients and sessions: the trivial logged-in page (the
+    ceiling), the order hall, then the grabs (each volunteer tries random needs until one is
+    theirs). Returns the phases by name."""
+    browsers = {key: browser(url, key) for key in sessions}
+    tokens: dict[str, str] = {}
+    ping, hall, grab = Phase("ping"), Phase("hall"), Phase("grab")
+
+    def open_ping(key: str) -> None:
+        ping.timed(browsers[key].get, url + "/bench/ping/")
+
+    def open_hall(key: str) -> None:
+        page = hall.timed(browsers[key].get, url + "/orders/available/")
+        match = CSRF_RE.search(page.text)
+        tokens[key] = match.group(1) if match else browsers[key].cookies.get("csrftoken", "")
+
+    def grab_some(key: str) -> None:
+        for pk in random.sample(need_ids, min(attempts, len(need_ids))):
+            r = grab.timed(
+                browsers[key].post,
+                f"{url}/orders/{pk}/grab/",
+                headers={"X-CSRFToken": tokens.get(key, ""), "HX-Request": "true"},
+            )
+            if "orders/" in r.text and "message success" in r.text:
+                break
+
+    twice = sessions + sessions  # long enough phases for a steady rate
+    ping.run(clients, open_ping, twice)
+    hall.run(clients, open_hall, twice)
+    grab.run(clients, grab_some, sessions)
+    return {p.name: p for p in (ping, hall, grab)}
 
 
 def check(need_ids: list[int]) -> dict:
@@ -387,22 +462,30 @@ def main() -> None:
     proc = None
     url = args.url
     if not url:
-        proc, url = start_gunicorn(args.database_url, args.workers, args.threads)
-    try:
-        statuses, latencies, elapsed = storm(
-            url.rstrip("/"), sessions, need_ids, args.clients, args.attempts
+        log = Path(tempfile.mkdtemp(prefix="grab-storm-log-")) / "gunicorn.log"
+        proc, url = start_gunicorn(
+            args.database_url, args.workers, args.threads, log, redis_url=args.redis_url
         )
+        print(f"server log: {log}", file=sys.stderr)
+    try:
+        phases = storm(url.rstrip("/"), sessions, need_ids, args.clients, args.attempts)
     finally:
         if proc is not None:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=30)
     result = check(need_ids)
-    p95 = p95_ms(latencies)
-    errors = sum(1 for s in statuses if s >= 500)
+    ping, hall, grab = phases["ping"], phases["hall"], phases["grab"]
+    errors = sum(p.errors for p in phases.values())
+    for phase in phases.values():
+        answers = Counter(phase.statuses)
+        print(f"{phase.name}: {dict(sorted(answers.items()))}", file=sys.stderr)
     print(
         f"places={len(need_ids)} grabbed={result['grabbed']} oversold={result['oversold']} "
         f"double_booked={result['double_booked']} cap_breaches={result['cap_breaches']} "
-        f"errors_5xx={errors} req_per_s={len(statuses) / elapsed:.1f} p95_ms={p95:.0f}"
+        f"errors_5xx={errors} req_per_s={grab.req_per_s:.1f} p95_ms={p95_ms(grab.latencies):.0f} "
+        f"baseline_req_per_s={ping.req_per_s:.1f} ratio={grab.req_per_s / ping.req_per_s:.2f} "
+        f"hall_req_per_s={hall.req_per_s:.1f} hall_p95_ms={p95_ms(hall.latencies):.0f} "
+        f"hall_ratio={hall.req_per_s / ping.req_per_s:.2f}"
     )
 
 

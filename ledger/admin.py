@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from functools import cached_property
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
+from django.core.exceptions import EmptyResultSet
+from django.core.paginator import Paginator
+from django.db import connections
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -20,13 +27,84 @@ from ledger.models import Account, AuditRun, Transfer
 from ledger.services import LedgerError
 
 VIEW_ROLES = {"head_office", "street_staff", "advisor", "official"}
+EXACT_COUNT_BELOW = 10_000  # rows: counting fewer is cheap; past it, the planner's estimate
 
 
 _roles = roles_of
 _is_head_office = is_head_office_request
 
 
-class ReadOnlyLedgerAdmin(CheckedIdsMixin, admin.ModelAdmin):
+def planner_rows(queryset) -> int | None:
+    """PostgreSQL's estimate of the rows ``queryset`` holds, read from its plan: no row is
+    read. None on other databases."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        sql, params = queryset.order_by().query.sql_with_params()
+    except EmptyResultSet:  # a filter that can match nothing (``.none()``)
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class EstimatedCountPaginator(Paginator):
+    """Numbers the pages of a list of millions without counting them.
+
+    A list the planner expects to be short (a filter, a search, a street's accounts) is
+    counted exactly; past ``EXACT_COUNT_BELOW`` rows the planner's estimate stands in, as
+    an exact COUNT would read every row each time the page opens. The estimate only sets
+    how many page links there are: each page is still read with LIMIT in date order."""
+
+    @cached_property
+    def count(self) -> int:
+        estimate = planner_rows(self.object_list)
+        if estimate is None or estimate < EXACT_COUNT_BELOW:
+            return self.object_list.count()
+        return estimate
+
+
+class SortableOnlyChangeList(ChangeList):
+    """Sorts by the columns ``sortable_by`` offers and no other: Django hides the other
+    headers' links but would still follow a hand-written ``?o=``, which is then dropped
+    (the list keeps its indexed default order)."""
+
+    def get_ordering(self, request, queryset):
+        if ORDER_VAR in self.params and not self._offered(self.params[ORDER_VAR]):
+            del self.params[ORDER_VAR]
+        return super().get_ordering(request, queryset)
+
+    def _offered(self, order: str) -> bool:
+        for part in order.split("."):
+            index = part.rpartition("-")[2]
+            if not index.isdigit() or int(index) >= len(self.list_display):
+                return False
+            if self.sortable_by is not None and self.list_display[int(index)] not in (
+                self.sortable_by
+            ):
+                return False
+        return True
+
+
+class LargeListAdmin:
+    """Changelists of tables that grow for years: no exact count of millions, no second
+    count of the unfiltered table, no facet counts, no sort but those offered; and pages
+    of 50 rows, as rendering a row of the admin costs more than reading it."""
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = 50
+
+    def get_changelist(self, request, **kwargs):
+        return SortableOnlyChangeList
+
+
+class ReadOnlyLedgerAdmin(LargeListAdmin, CheckedIdsMixin, admin.ModelAdmin):
     """The books change only through services: nobody adds, edits or deletes here."""
 
     view_roles = VIEW_ROLES
@@ -77,6 +155,7 @@ class AccountAdmin(ReadOnlyLedgerAdmin):
     list_filter = ("kind", "system_role")
     search_fields = ("user__full_name", "base__name", "district__name")
     list_select_related = ("user", "base", "district")
+    sortable_by = ()  # in id order (the primary key's index); a sort by kind reads them all
     fields = (
         "kind",
         "user",
@@ -93,8 +172,7 @@ class AccountAdmin(ReadOnlyLedgerAdmin):
     change_list_template = "admin/ledger/account/change_list.html"
 
     def get_queryset(self, request):
-        visible = selectors.accounts_visible_to(request.user).values("pk")
-        return super().get_queryset(request).filter(pk__in=visible)
+        return selectors.accounts_visible_to(request.user, super().get_queryset(request))
 
     @admin.display(description=gettext_lazy("owner"))
     def owner(self, obj):
@@ -208,6 +286,10 @@ class TransferAdmin(ReadOnlyLedgerAdmin):
     )
     list_filter = ("code", "kind")
     search_fields = ("reference", "memo")
+    # Newest first along the created_at index, and only that: any other sort column would
+    # sort a million rows for one page.
+    ordering = ("-created_at", "-id")
+    sortable_by = ("created_at",)
     list_select_related = (
         "debit_account__user",
         "debit_account__base",
@@ -221,8 +303,7 @@ class TransferAdmin(ReadOnlyLedgerAdmin):
     actions = ["reverse_selected"]
 
     def get_queryset(self, request):
-        visible = selectors.transfers_visible_to(request.user).values("pk")
-        return super().get_queryset(request).filter(pk__in=visible)
+        return selectors.transfers_visible_to(request.user, super().get_queryset(request))
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -15,6 +15,7 @@ from accounts.models import Relative
 from branches.adminutils import ScopedAdmin, roles_of
 from branches.selectors import branches_visible_to
 from ledger import gifts
+from ledger.admin import LargeListAdmin
 from ledger.forms import ReasonForm
 from ledger.models import Gift
 from ledger.services import LedgerError
@@ -41,7 +42,7 @@ _roles = roles_of
 
 
 @admin.register(Gift)
-class GiftAdmin(ScopedAdmin):
+class GiftAdmin(LargeListAdmin, ScopedAdmin):
     list_display = ("created_at", "giver", "receiver", "relation_label", "hours", "status")
     list_filter = ("status",)
     list_select_related = ("giver", "receiver", "street")

@@ -227,9 +227,15 @@ class Transfer(models.Model):
         verbose_name = _("transfer")
         verbose_name_plural = _("transfers")
         ordering = ["-created_at"]
+        # A statement page is one scan per side that seeks to (created_at, id) and stops
+        # after a page; the id settles lines of one instant (rows a bulk load dates alike).
         indexes = [
-            models.Index(fields=["debit_account", "-created_at"], name="transfer_debit_idx"),
-            models.Index(fields=["credit_account", "-created_at"], name="transfer_credit_idx"),
+            models.Index(
+                fields=["debit_account", "-created_at", "-id"], name="transfer_debit_line_idx"
+            ),
+            models.Index(
+                fields=["credit_account", "-created_at", "-id"], name="transfer_credit_line_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="transfer_amount_positive"),
@@ -385,6 +391,13 @@ class Gift(models.Model):
         verbose_name = _("gift of coins")
         verbose_name_plural = _("gifts of coins")
         ordering = ["-created_at"]
+        # Statement pages look up the gifts behind their lines by transfer; the streets'
+        # queue lists them newest first.
+        indexes = [
+            models.Index(fields=["transfer_id"], name="gift_transfer_idx"),
+            models.Index(fields=["resolution_id"], name="gift_resolution_idx"),
+            models.Index(fields=["-created_at"], name="gift_created_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="gift_amount_positive"),
             models.CheckConstraint(condition=~Q(giver=F("receiver")), name="gift_not_to_oneself"),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Member, User
 from branches.models import Branch, ServiceBase
 from ledger.models import Account, AuditRun, Transfer
 from timebank.policy import get_policy
@@ -63,30 +66,167 @@ def exchange_account(district: Branch) -> Account:
     return _system_account(district, Account.SystemRole.EXCHANGE)
 
 
+_BOTH_SIDES = (
+    "debit_account__user",
+    "debit_account__base",
+    "debit_account__district",
+    "credit_account__user",
+    "credit_account__base",
+    "credit_account__district",
+)
+# What a statement line says of the other side (ledger.statements): a person or a base.
+_LINE_SIDES = (
+    "debit_account__user",
+    "debit_account__base",
+    "credit_account__user",
+    "credit_account__base",
+)
+STATEMENT_KINDS = (Transfer.Kind.SINGLE, Transfer.Kind.POST)
+NEWEST_FIRST = ("-created_at", "-id")
+OLDEST_FIRST = ("created_at", "id")
+
+
 def transfers_of(account: Account) -> QuerySet[Transfer]:
     """Every transfer touching the account, newest first, with both sides loaded."""
     return (
         Transfer.objects.filter(Q(debit_account=account) | Q(credit_account=account))
-        .select_related(
-            "debit_account__user",
-            "debit_account__base",
-            "debit_account__district",
-            "credit_account__user",
-            "credit_account__base",
-            "credit_account__district",
-        )
-        .order_by("-created_at", "-id")
+        .select_related(*_BOTH_SIDES)
+        .order_by(*NEWEST_FIRST)
     )
 
 
 def statement_for(account: Account) -> QuerySet[Transfer]:
     """Lines that moved the balance: single-phase transfers and posts (pending ones aside)."""
-    return transfers_of(account).filter(kind__in=[Transfer.Kind.SINGLE, Transfer.Kind.POST])
+    return transfers_of(account).filter(kind__in=STATEMENT_KINDS)
 
 
 def open_pending_for(account: Account) -> QuerySet[Transfer]:
     """Pending transfers touching the account that are not yet posted or voided."""
     return transfers_of(account).filter(kind=Transfer.Kind.PENDING, resolutions__isnull=True)
+
+
+# Statement pages (keyset) -------------------------------------------------------------------
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_KEY_MAX_LENGTH = 64  # digits, a separator and 32 hex digits fit with room to spare
+
+
+@dataclass(frozen=True)
+class LineKey:
+    """Where a line stands in a statement: its time, then its id among lines of one instant.
+
+    Written into links as ``<microseconds since 1970>_<hex id>``; anything else reads as
+    no key at all (the page then starts from the newest lines)."""
+
+    created_at: datetime
+    id: uuid.UUID
+
+    @classmethod
+    def of(cls, transfer: Transfer) -> LineKey:
+        return cls(transfer.created_at, transfer.pk)
+
+    def encode(self) -> str:
+        return f"{(self.created_at - _EPOCH) // _MICROSECOND}_{self.id.hex}"
+
+    @classmethod
+    def decode(cls, text: str | None) -> LineKey | None:
+        if not text or len(text) > _KEY_MAX_LENGTH:
+            return None
+        micros, _sep, hex_id = text.partition("_")
+        try:
+            return cls(_EPOCH + int(micros) * _MICROSECOND, uuid.UUID(hex=hex_id))
+        except (ValueError, OverflowError):
+            return None
+
+
+def _beyond(key: LineKey, order: tuple[str, str]) -> Q:
+    """Lines after ``key`` in ``order``; the plain bound on the time lets the index seek."""
+    t, pk = key.created_at, key.id
+    if order == NEWEST_FIRST:
+        return Q(created_at__lte=t) & (Q(created_at__lt=t) | Q(id__lt=pk))
+    return Q(created_at__gte=t) & (Q(created_at__gt=t) | Q(id__gt=pk))
+
+
+def _statement_lines(
+    account: Account, *, order: tuple[str, str], limit: int, beyond: LineKey | None = None
+) -> list[Transfer]:
+    """At most ``limit`` of the account's statement lines in ``order``, both sides loaded.
+
+    Two queries, each as cheap for the oldest page as for the newest. The first finds the
+    page's ids: each side (debit, credit) is one scan of its (account, created_at, id) index
+    that stops after ``limit`` rows, and only their union is sorted; an OR of the two sides
+    would read the account's whole history, or the table's newest rows, first. The second
+    loads those rows by primary key with their accounts: joined into the first, the
+    planner would join every transfer before picking the few.
+    """
+    sides = []
+    for column in ("debit_account", "credit_account"):
+        side = Transfer.objects.filter(**{column: account}, kind__in=STATEMENT_KINDS)
+        if beyond is not None:
+            side = side.filter(_beyond(beyond, order))
+        sides.append(side.order_by(*order))
+    if connection.features.supports_slicing_ordering_in_compound:
+        first, second = (side.values("id", "created_at")[:limit] for side in sides)
+        keys = first.union(second, all=True).order_by(*order)[:limit]
+    else:  # SQLite allows no LIMIT inside a UNION, but allows it inside IN
+        either = Q(pk__in=sides[0].values("pk")[:limit]) | Q(pk__in=sides[1].values("pk")[:limit])
+        keys = Transfer.objects.filter(either).order_by(*order).values("id")[:limit]
+    ids = [row["id"] for row in keys]
+    found = Transfer.objects.select_related(*_LINE_SIDES).order_by().in_bulk(ids)
+    return [found[pk] for pk in ids]
+
+
+@dataclass(frozen=True)
+class StatementPage:
+    lines: list[Transfer]  # newest first
+    has_newer: bool
+    has_older: bool
+
+    @property
+    def newer_key(self) -> str:
+        return LineKey.of(self.lines[0]).encode() if self.lines else ""
+
+    @property
+    def older_key(self) -> str:
+        return LineKey.of(self.lines[-1]).encode() if self.lines else ""
+
+
+def statement_page(
+    account: Account,
+    *,
+    size: int,
+    older: LineKey | None = None,
+    newer: LineKey | None = None,
+    oldest: bool = False,
+) -> StatementPage:
+    """One page of the statement, newest line first: the newest lines, the lines just
+    older or just newer than a key, or the oldest lines (read oldest-first, so the last
+    page costs what the first does). Two queries; no count."""
+    if older is None and (newer is not None or oldest):
+        rows = _statement_lines(account, order=OLDEST_FIRST, limit=size + 1, beyond=newer)
+        return StatementPage(rows[:size][::-1], has_newer=len(rows) > size, has_older=not oldest)
+    rows = _statement_lines(account, order=NEWEST_FIRST, limit=size + 1, beyond=older)
+    return StatementPage(rows[:size], has_newer=older is not None, has_older=len(rows) > size)
+
+
+def open_pending_page(account: Account, *, limit: int) -> list[Transfer]:
+    """The account's newest open reservations, at most ``limit``: one query.
+
+    Only the policy's window is read (every reservation resolves within
+    ``pending_max_age_days``; the audit reports any older), so the cost does not grow with
+    the years of reservations already resolved: both sides' index ranges, OR-ed."""
+    since = timezone.now() - timedelta(days=get_policy().pending_max_age_days)
+    return list(
+        Transfer.objects.filter(
+            Q(debit_account=account) | Q(credit_account=account),
+            kind=Transfer.Kind.PENDING,
+            created_at__gte=since,
+            resolutions__isnull=True,
+        )
+        .select_related(*_LINE_SIDES)
+        .order_by(*NEWEST_FIRST)[:limit]
+    )
 
 
 def find_member_account(user) -> Account | None:
@@ -120,29 +260,40 @@ def may_manage_books(user, district: Branch | None = None) -> bool:
     return staff_roles(user).filter(role="head_office").exists()
 
 
-def accounts_visible_to(user) -> QuerySet[Account]:
-    """Accounts of members, bases and district system accounts in the user's branches."""
+def accounts_visible_to(user, accounts: QuerySet[Account] | None = None) -> QuerySet[Account]:
+    """Accounts of members, bases and district system accounts in the user's branches
+    (narrowing ``accounts`` when given)."""
     from branches.selectors import branches_visible_to
 
+    accounts = Account.objects.all() if accounts is None else accounts
     if user is None or not user.is_authenticated:
-        return Account.objects.none()
+        return accounts.none()
     if user.is_superuser:
-        return Account.objects.all()
+        return accounts
     branches = branches_visible_to(user)
-    return Account.objects.filter(
-        Q(kind=Account.Kind.MEMBER, user__member__street__in=branches)
-        | Q(kind=Account.Kind.BASE, base__street__in=branches)
+    # Subqueries, not joins: the owners are found from the branches, and a list that
+    # pages through accounts (or their transfers) never joins every account to its owner.
+    members = Member.objects.filter(street__in=branches).values("user_id")
+    bases = ServiceBase.objects.filter(street__in=branches).values("pk")
+    return accounts.filter(
+        Q(kind=Account.Kind.MEMBER, user__in=members)
+        | Q(kind=Account.Kind.BASE, base__in=bases)
         | Q(kind=Account.Kind.SYSTEM, district__in=branches)
     )
 
 
-def transfers_visible_to(user) -> QuerySet[Transfer]:
+def transfers_visible_to(user, transfers: QuerySet[Transfer] | None = None) -> QuerySet[Transfer]:
+    """Transfers touching an account the user may see (narrowing ``transfers`` when given).
+
+    Filters the rows themselves, never ``pk IN (visible transfers)``: a list ordered by date
+    then stops after a page instead of first collecting every visible transfer."""
+    transfers = Transfer.objects.all() if transfers is None else transfers
     if user is None or not user.is_authenticated:
-        return Transfer.objects.none()
+        return transfers.none()
     if user.is_superuser:
-        return Transfer.objects.all()
+        return transfers
     visible = accounts_visible_to(user).values("pk")
-    return Transfer.objects.filter(Q(debit_account__in=visible) | Q(credit_account__in=visible))
+    return transfers.filter(Q(debit_account__in=visible) | Q(credit_account__in=visible))
 
 
 def districts_granted_by(user) -> QuerySet[Branch]:
@@ -179,8 +330,6 @@ def donation_pool(district: Branch) -> Account:
 def elders_in_need(viewer_district: Branch | None) -> QuerySet:
     """Verified members of the district's streets who may receive care and whom their street
     has marked as in special hardship: the people donations may reach."""
-    from accounts.models import Member
-
     if viewer_district is None:
         return Member.objects.none()
     return (

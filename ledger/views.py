@@ -1,5 +1,4 @@
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -10,6 +9,7 @@ from ledger.statements import describe, gifts_by_transfer
 from timebank.policy import get_policy
 
 STATEMENT_PAGE_SIZE = 20
+PENDING_SHOWN = 50  # open reservations listed; a member rarely has more than a handful
 
 
 @login_required
@@ -52,17 +52,44 @@ def _uses(member, account: Account | None) -> dict | None:
 
 
 def _statement(request: HttpRequest, account: Account | None) -> dict:
-    lines, pending, page = [], [], None
+    lines, pending, page, more_pending = [], [], None, False
     if account is not None:
-        page = Paginator(selectors.statement_for(account), STATEMENT_PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
-        moved = list(page.object_list)
-        held = list(selectors.open_pending_for(account))
-        gifts = gifts_by_transfer(moved + held)  # one query for the whole page
-        lines = [_line(account, t, gifts.get(t.pk)) for t in moved]
+        page = _statement_page(request, account)
+        held = selectors.open_pending_page(account, limit=PENDING_SHOWN)
+        more_pending = _more_held(account, held)
+        gifts = gifts_by_transfer(page.lines + held)  # one query for the whole page
+        lines = [_line(account, t, gifts.get(t.pk)) for t in page.lines]
         pending = [_line(account, t, gifts.get(t.pk)) for t in held]
-    return {"account": account, "lines": lines, "pending": pending, "page": page}
+    return {
+        "account": account,
+        "lines": lines,
+        "pending": pending,
+        "more_pending": more_pending,
+        "page": page,
+    }
+
+
+def _statement_page(request: HttpRequest, account: Account) -> selectors.StatementPage:
+    """The page the links ask for; a key that does not parse, or leads nowhere, reads as
+    the newest lines."""
+    older = selectors.LineKey.decode(request.GET.get("older"))
+    newer = None if older else selectors.LineKey.decode(request.GET.get("newer"))
+    oldest = not (older or newer) and request.GET.get("oldest") == "1"
+    page = selectors.statement_page(
+        account, size=STATEMENT_PAGE_SIZE, older=older, newer=newer, oldest=oldest
+    )
+    if not page.lines and (older or newer):
+        page = selectors.statement_page(account, size=STATEMENT_PAGE_SIZE)
+    return page
+
+
+def _more_held(account: Account, held: list) -> bool:
+    """Whether the account holds more than the listed reservations add up to: its cached
+    totals say so without counting."""
+    out = sum(t.amount for t in held if t.debit_account_id == account.pk)
+    return (
+        out < account.pending_debits or sum(t.amount for t in held) - out < account.pending_credits
+    )
 
 
 def _line(account: Account, transfer, gift=None) -> dict:

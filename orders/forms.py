@@ -338,6 +338,8 @@ class NeedFilterForm(Form):
     day = forms.DateField(required=False)
     lat = forms.FloatField(required=False, min_value=-90, max_value=90)
     lng = forms.FloatField(required=False, min_value=-180, max_value=180)
+    # Where the previous page ended (orders.hall): one that does not parse means the first.
+    after = forms.CharField(required=False, max_length=64)
 
     def chosen(self) -> dict:
         """The filters that parsed (Django keeps only those in ``cleaned_data``)."""

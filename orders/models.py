@@ -198,7 +198,27 @@ class ServiceRequest(models.Model):
                 name="request_member_payer_has_recipient",
             ),
         ]
-        indexes = [models.Index(fields=["status", "starts_at"], name="request_status_start")]
+        indexes = [
+            # The order hall pages through it (orders.selectors.published_requests).
+            models.Index(fields=["status", "starts_at"], name="request_status_start"),
+            # "Needs I manage" on /orders/: the open needs of a poster, a base, a street (the
+            # last also serves the order hall filtered by street).
+            models.Index(
+                fields=["posted_by", "starts_at"],
+                condition=~models.Q(status__in=["completed", "cancelled", "expired"]),
+                name="request_open_poster",
+            ),
+            models.Index(
+                fields=["base", "starts_at"],
+                condition=~models.Q(status__in=["completed", "cancelled", "expired"]),
+                name="request_open_base",
+            ),
+            models.Index(
+                fields=["street", "starts_at"],
+                condition=~models.Q(status__in=["completed", "cancelled", "expired"]),
+                name="request_open_street",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -348,6 +368,13 @@ class Assignment(models.Model):
                 condition=models.Q(status__in=["grabbed", "confirmed", "signed_in", "signed_out"]),
                 name="assignment_one_live_per_place",
             ),
+        ]
+        indexes = [
+            # The ledger's hold names the assignment it reserves for.
+            models.Index(fields=["reservation_transfer_id"], name="assignment_by_hold"),
+            # /orders/: a volunteer's live services, and the last ones grabbed.
+            models.Index(fields=["volunteer", "status"], name="assignment_volunteer_status"),
+            models.Index(fields=["volunteer", "id"], name="assignment_volunteer_recent"),
         ]
 
     def __str__(self) -> str:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce, Floor, Sqrt
 from django.utils import timezone
 
-from accounts.selectors import confirmed_relatives, is_family_of
+from accounts.models import Relative
+from accounts.selectors import is_family_of
 from branches.models import StaffRole
 from branches.selectors import (
     DISTRICT_ROLES,
@@ -18,6 +20,7 @@ from branches.selectors import (
     is_street_staff_for,
 )
 from orders.models import Assignment, Mode, ServiceCategory, ServiceRequest
+from timebank.policy import NEED_MAX_DAYS_AHEAD
 
 Status = ServiceRequest.Status
 
@@ -152,20 +155,46 @@ def requests_in_staff_scope(user) -> QuerySet[ServiceRequest]:
 
 def requests_visible_to(user) -> QuerySet[ServiceRequest]:
     """Needs a user may open: staff by scope, posters, recipients and their family, the
-    volunteers on them, and any published need."""
+    volunteers on them, and any published need.
+
+    Family and volunteers are asked of each need (EXISTS on their indexes), not gathered
+    first: a volunteer of five years has thousands of needs, a district tens of thousands
+    of members."""
     qs = _requests()
     if _anonymous(user):
         return qs.none()
     if user.is_superuser:
         return qs
+    links = Relative.objects.filter(status=Relative.Status.CONFIRMED)
     return qs.filter(
         _staff_scope(user)
         | Q(posted_by=user)
         | Q(recipient=user)
-        | Q(recipient__in=confirmed_relatives(user))
         | Q(status=Status.PUBLISHED)
-        | Q(pk__in=Assignment.objects.filter(volunteer=user).values("request_id"))
+        | Exists(links.filter(member__user=user, relative=OuterRef("recipient")))
+        | Exists(links.filter(relative=user, member__user=OuterRef("recipient")))
+        | Exists(Assignment.objects.filter(volunteer=user, request=OuterRef("pk")))
     )
+
+
+def _relative_ids(user) -> list[int]:
+    """Users confirmed as direct relatives of ``user``, either side declared, in one query."""
+    pairs = (
+        Relative.objects.filter(status=Relative.Status.CONFIRMED)
+        .filter(Q(member__user=user) | Q(relative=user))
+        .values_list("member__user_id", "relative_id")
+    )
+    return [other if mine == user.pk else mine for mine, other in pairs if other is not None]
+
+
+def _role_ids(user, role: str, column: str) -> list[int]:
+    """The user's branches or bases in one role, as values: an OR of subqueries would keep
+    the planner from the indexes of the need's columns (and so scan every need)."""
+    return [
+        pk
+        for pk in StaffRole.objects.filter(user=user, role=role).values_list(column, flat=True)
+        if pk is not None
+    ]
 
 
 def requests_posted_for(user) -> QuerySet[ServiceRequest]:
@@ -173,9 +202,8 @@ def requests_posted_for(user) -> QuerySet[ServiceRequest]:
     services (advisors)."""
     if _anonymous(user):
         return ServiceRequest.objects.none()
-    roles = StaffRole.objects.filter(user=user)
-    base_ids = roles.filter(role=StaffRole.Role.BASE_STAFF).values("base_id")
-    advisor_streets = roles.filter(role=StaffRole.Role.ADVISOR).values("branch_id")
+    base_ids = _role_ids(user, StaffRole.Role.BASE_STAFF, "base_id")
+    advisor_streets = _role_ids(user, StaffRole.Role.ADVISOR, "branch_id")
     return (
         _requests()
         .filter(
@@ -214,15 +242,48 @@ def head_office_queue(user) -> QuerySet[ServiceRequest]:
     return qs.filter(street__parent_id__in=districts)
 
 
+MAX_ID = 2**63 - 1  # a bigint id
+KM_PER_DEGREE = 111.195  # of latitude, and of longitude at the equator
+BAND_KM = 1
+NO_PLACE_BAND = 10**6  # after every real distance: needs without coordinates come last
+HALL_FIELDS = (  # what a card of the hall shows; the rest stays in the database
+    "title",
+    "mode",
+    "address",
+    "latitude",
+    "longitude",
+    "starts_at",
+    "duration_minutes",
+    "places",
+    "filled",
+    "early_min_level",
+    "published_at",
+    "status",
+    "category__name",
+    "category__name_en",
+    "street__name",
+)
+
+
 def published_requests(
     *,
     street_id: int | None = None,
     category_id: int | None = None,
     day: date | None = None,
     near: tuple[float, float] | None = None,
+    after: tuple | None = None,
+    limit: int = 100,
 ) -> list[ServiceRequest]:
-    """Open needs a volunteer may grab, soonest first, or nearest first given a location."""
-    qs = _requests().filter(
+    """Open needs a volunteer may grab, soonest first; given a location, nearest first.
+
+    Nearest first sorts by distance band (whole kilometres) and, within a band, soonest
+    first: the hall's keyset is then (band, starts_at, id), computed in SQL, so each page
+    is the next ``limit`` needs of one order however far the volunteer reads. A strict
+    distance order would put a need five weeks away 200 m off before tomorrow's 600 m off;
+    sorting only the page's own needs by distance would hide a near need behind far ones.
+    Each need carries its key as ``hall_key`` for the next page's cursor.
+    """
+    qs = ServiceRequest.objects.filter(
         status=Status.PUBLISHED, starts_at__gt=timezone.now(), filled__lt=F("places")
     )
     if street_id:
@@ -230,13 +291,60 @@ def published_requests(
     if category_id:
         qs = qs.filter(category_id=category_id)
     if day:
-        qs = qs.filter(starts_at__date=day)
-    items = list(qs.order_by("starts_at", "pk")[:100])
+        if not _may_have_needs(day):  # and its midnight may not even be a datetime
+            return []
+        qs = qs.filter(starts_at__gte=_day_start(day), starts_at__lt=_day_start(day, 1))
+    order = ("starts_at", "pk")
     if near:
-        for item in items:
-            item.distance_km = distance_km(near, item)
-        items.sort(key=lambda r: (r.distance_km is None, r.distance_km or 0, r.starts_at))
+        qs = qs.annotate(hall_band=distance_band(near))
+        order = ("hall_band", *order)
+    if after:
+        qs = qs.filter(_after(after, near=bool(near)))
+    # The page's ids from the hall's index alone, then their rows with what a card shows:
+    # joins in the first query would let the planner sort every open need.
+    page_ids = qs.order_by(*order).values("pk")[:limit]
+    rows = ServiceRequest.objects.select_related("category", "street").only(*HALL_FIELDS)
+    rows = rows.filter(pk__in=page_ids)
+    if near:
+        rows = rows.annotate(hall_band=distance_band(near))
+    items = list(rows.order_by(*order))
+    for item in items:
+        key = (item.starts_at, item.pk)
+        item.hall_key = (item.hall_band, *key) if near else key
     return items
+
+
+def _after(key: tuple, *, near: bool) -> Q:
+    """Needs after ``key`` in the hall's order; the first bound lets the index start there."""
+    if near:  # no index serves a distance from the viewer: the band is computed per need
+        band, starts_at, pk = key
+        later = Q(starts_at__gt=starts_at) | Q(starts_at=starts_at, pk__gt=pk)
+        return Q(hall_band__gt=band) | (Q(hall_band=band) & later)
+    starts_at, pk = key
+    return Q(starts_at__gte=starts_at) & (Q(starts_at__gt=starts_at) | Q(pk__gt=pk))
+
+
+def _may_have_needs(day: date) -> bool:
+    """Needs start between now and the posting horizon (a day's margin for time zones)."""
+    today = timezone.localdate()
+    return today - timedelta(days=1) <= day <= today + timedelta(days=NEED_MAX_DAYS_AHEAD + 1)
+
+
+def _day_start(day: date, days: int = 0) -> datetime:
+    """Midnight of ``day`` (plus ``days``) on the site's clock: a range the index can use."""
+    return timezone.make_aware(datetime.combine(day + timedelta(days=days), time.min))
+
+
+def distance_band(origin: tuple[float, float]):
+    """Whole ``BAND_KM`` from ``origin``, in SQL (flat-earth: exact enough within a city)."""
+    lat0, lng0 = origin
+    lat = Cast("latitude", FloatField())
+    lng = Cast("longitude", FloatField())
+    dy = (lat - Value(lat0)) * Value(KM_PER_DEGREE)
+    dx = (lng - Value(lng0)) * Value(KM_PER_DEGREE * math.cos(math.radians(lat0)))
+    km = Sqrt(dy * dy + dx * dx)
+    band = Cast(Floor(km / Value(float(BAND_KM))), IntegerField())
+    return Coalesce(band, Value(NO_PLACE_BAND), output_field=IntegerField())
 
 
 def distance_km(origin: tuple[float, float], req: ServiceRequest) -> float | None:
@@ -260,15 +368,35 @@ def assignments_of(volunteer) -> QuerySet[Assignment]:
     )
 
 
+def live_assignments_of(volunteer) -> QuerySet[Assignment]:
+    """The volunteer's services still under way or to come, soonest first (slice it)."""
+    return assignments_of(volunteer).filter(status__in=Assignment.ACTIVE)
+
+
+def ended_assignments_of(volunteer, *, limit: int) -> QuerySet[Assignment]:
+    """The volunteer's last ``limit`` ended services, the latest first.
+
+    The last ones grabbed, read from the (volunteer, id) index, then shown by date: ordering
+    every service of five years by its need's start would read them all. Needs start within
+    the horizon of their grab, so the two orders differ only in a few weeks' overlap.
+    """
+    recent = (
+        Assignment.objects.filter(volunteer=volunteer, status__in=Assignment.ENDED)
+        .order_by("-pk")
+        .values("pk")[:limit]
+    )
+    return assignments_of(volunteer).filter(pk__in=recent).order_by("-request__starts_at", "-pk")
+
+
 def assignments_to_confirm(user) -> QuerySet[Assignment]:
     """Services this user may confirm or rate: theirs as elder, their relatives', their base's."""
     if _anonymous(user):
         return Assignment.objects.none()
-    base_ids = StaffRole.objects.filter(user=user, role=StaffRole.Role.BASE_STAFF).values("base_id")
+    recipients = [user.pk, *_relative_ids(user)]
+    base_ids = _role_ids(user, StaffRole.Role.BASE_STAFF, "base_id")
     return (
         Assignment.objects.filter(
-            Q(request__recipient=user)
-            | Q(request__recipient__in=confirmed_relatives(user))
+            Q(request__recipient_id__in=recipients)
             | Q(request__base_id__in=base_ids, request__mode="institution")
         )
         .filter(

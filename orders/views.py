@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from branches.models import Branch
-from orders import selectors, services
+from orders import hall, selectors, services
 from orders.forms import (
     CompleteForm,
     EvaluationForm,
@@ -41,19 +43,25 @@ def _assignment(pk: int) -> Assignment:
     )
 
 
+# How much of each section /orders/ shows: the page costs the same after years of service.
+LIVE_SHOWN = 50
+DONE_SHOWN = 20
+TO_CONFIRM_SHOWN = 20
+POSTED_SHOWN = 30
+
+
 @login_required
 def my_orders(request):
     """我的订单: a volunteer's upcoming, today's and done services; what others must act on."""
     user = request.user
     today = timezone.localdate()
-    mine = list(selectors.assignments_of(user))
-    live = [a for a in mine if a.is_active]
+    live = list(selectors.live_assignments_of(user)[:LIVE_SHOWN])
     context = {
         "today": [a for a in live if timezone.localdate(a.request.starts_at) <= today],
         "upcoming": [a for a in live if timezone.localdate(a.request.starts_at) > today],
-        "done": [a for a in mine if not a.is_active][:20],
-        "to_confirm": list(selectors.assignments_to_confirm(user)[:20]),
-        "posted": list(selectors.requests_posted_for(user)[:30]),
+        "done": list(selectors.ended_assignments_of(user, limit=DONE_SHOWN)),
+        "to_confirm": list(selectors.assignments_to_confirm(user)[:TO_CONFIRM_SHOWN]),
+        "posted": list(selectors.requests_posted_for(user)[:POSTED_SHOWN]),
         "may_post": NeedForm(user=user).poster != "elder" or _elder_may_post(user),
         **_grab_context(user),
     }
@@ -69,25 +77,39 @@ def _elder_may_post(user) -> bool:
 
 @login_required
 def available(request):
-    """Published needs with open places: filter by street, category, date; nearest first."""
+    """Published needs with open places, a page at a time: filter by street, category, date;
+    nearest first given a location. "More" pages on from the last need shown."""
     filters = NeedFilterForm(request.GET)
     chosen = filters.chosen()
+    cursor = chosen.pop("after", "")
     problems = _provider_problems(request.user)
-    needs = selectors.published_requests(
+    page = hall.page(
         street_id=chosen.get("street"),
         category_id=chosen.get("category"),
         day=chosen.get("day"),
         near=filters.near(),
+        cursor=cursor,
     )
+    query = {name: str(value) for name, value in chosen.items()}
     context = {
-        "needs": needs,
+        "needs": page.needs,
+        **_hall_links(query, page),
         "streets": Branch.objects.filter(kind=Branch.Kind.STREET).order_by("name"),
         "categories": selectors.active_categories(),
-        "filters": {name: str(value) for name, value in chosen.items()},
+        "filters": query,
         "problems": problems,
         "can_grab": not problems,
     }
     return render(request, "orders/available.html", context)
+
+
+def _hall_links(query: dict, page: hall.HallPage) -> dict:
+    """更多 and 回到第一页, each with the filters chosen."""
+    following = {**query, "after": page.next_cursor}
+    return {
+        "next_url": f"?{urlencode(following)}" if page.next_cursor else "",
+        "first_url": f"?{urlencode(query)}" if page.later else "",
+    }
 
 
 def _provider_problems(user) -> list[str]:
@@ -115,6 +137,7 @@ def detail(request, pk: int):
         req.assignments.select_related("volunteer", "place", "evaluation").order_by("pk")
     )
     manage = selectors.may_manage_request(user, req)
+    role = selectors.completion_role(user, req)
     # 服务对象 only for a named person, not the base's name a second time.
     recipient = req.recipient_display if (req.recipient_id or req.recipient_name) else ""
     if req.base_id and recipient == str(req.base):
@@ -124,8 +147,16 @@ def detail(request, pk: int):
         "recipient": recipient,
         "mine": next((a for a in assignments if a.volunteer_id == user.pk), None),
         "manage": manage,
-        "assignments": assignments if manage or selectors.completion_role(user, req) else [],
-        "completion_role": selectors.completion_role(user, req),
+        "assignments": assignments if manage or role else [],
+        # The rating buttons of one who neither manages nor confirms (a relative, say).
+        "to_rate": [
+            a
+            for a in assignments
+            if a.status == AStatus.COMPLETED
+            and not hasattr(a, "evaluation")
+            and a.volunteer_id != user.pk
+        ],
+        "completion_role": role,
         "may_evaluate": selectors.may_evaluate(user, req),
         "may_edit": req.status == ServiceRequest.Status.DRAFT
         and selectors.may_edit_draft(user, req),
@@ -140,6 +171,9 @@ def detail(request, pk: int):
 def grab(request, pk: int):
     req = get_object_or_404(ServiceRequest, pk=pk, status=ServiceRequest.Status.PUBLISHED)
     try:
+        refusal = services.grab_refusal(req)  # full or closed: answered without a transaction
+        if refusal:
+            raise OrderError(refusal)
         assignment = services.grab_place(service_request=req, volunteer=request.user)
     except OrderError as exc:
         if request.htmx:

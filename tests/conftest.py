@@ -1,3 +1,6 @@
+import copy
+import uuid
+
 import pytest
 from django.db import connection
 
@@ -12,6 +15,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_namespace(settings):
+    """Each test gets its own key prefix in the same real cache: rate limits and cached pages
+    (the order hall) neither leak between tests nor collide with parallel workers."""
+    caches = copy.deepcopy(settings.CACHES)
+    prefix = caches["default"].get("KEY_PREFIX", "")
+    caches["default"]["KEY_PREFIX"] = f"{prefix}-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = caches
 
 
 @pytest.fixture

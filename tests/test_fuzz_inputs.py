@@ -304,6 +304,7 @@ MEMBER_PAGES = [
             "day": TOMORROW,
             "lat": "31.2",
             "lng": "121.4",
+            "after": "1.1",
         },
     ),
     Page(
@@ -332,8 +333,14 @@ MEMBER_PAGES = [
         {"rating": "5", "comment": "谢谢", "signature": ""},
         arg="completed",
     ),
-    Page("ledger:my_coins", "volunteer", "get", {"page": "1"}),
-    Page("ledger:base_coins", "base_staff_a", "get", {"page": "1"}, arg="funded_base"),
+    Page("ledger:my_coins", "volunteer", "get", {"older": "1", "newer": "1", "oldest": "1"}),
+    Page(
+        "ledger:base_coins",
+        "base_staff_a",
+        "get",
+        {"older": "1", "newer": "1", "oldest": "1"},
+        arg="funded_base",
+    ),
     Page(
         "ledger:gift",
         "volunteer",

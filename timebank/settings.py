@@ -155,6 +155,9 @@ if REDIS_URL:
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="timebank"),
         }
     }
+    # Sessions read from the shared cache, written through to the database: every page
+    # saves the session query; a cache flush only costs a re-read, never a logout.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

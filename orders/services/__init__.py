@@ -9,6 +9,7 @@ from orders.services.assignments import (
     confirm_assignment,
     decline_assignment,
     grab_place,
+    grab_refusal,
     sign_in,
     sign_out,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "expire_requests",
     "flag_missing_sign_outs",
     "grab_place",
+    "grab_refusal",
     "hours_text",
     "mark_no_shows",
     "post_request",

@@ -71,21 +71,31 @@ def _check_early_access(volunteer: User, req: ServiceRequest) -> None:
         raise OrderError(req.early_access_message())
 
 
+def grab_refusal(req: ServiceRequest) -> str:
+    """Why nobody may grab this need as it was read, or "" (a read decides only refusals: in
+    a storm most grabs end here, before any transaction; the claim's UPDATE decides the rest)."""
+    now = timezone.now()
+    if req.status != Status.PUBLISHED:
+        return _("This need is not open for grabbing.")
+    if req.starts_at <= now:
+        return _("This need has already started.")
+    if req.starts_at > now + timedelta(days=NEED_MAX_DAYS_AHEAD):
+        # Posted before the horizon existed; its end may not even be a date (year 9999).
+        return _("This need's date is too far ahead; the poster must correct it.")
+    if req.filled >= req.places:
+        return _("All places of this need have been taken.")
+    return ""
+
+
 @service_transaction
 def grab_place(*, service_request: ServiceRequest, volunteer: User) -> Assignment:
     """Grab one place (抢单): claim, reserve the coins, or refuse with the reason."""
     req = ServiceRequest.objects.select_related("street", "street__parent", "recipient").get(
         pk=service_request.pk
     )
-    if req.status != Status.PUBLISHED:
-        raise OrderError(_("This need is not open for grabbing."))
-    if req.starts_at <= timezone.now():
-        raise OrderError(_("This need has already started."))
-    if req.starts_at > timezone.now() + timedelta(days=NEED_MAX_DAYS_AHEAD):
-        # Posted before the horizon existed; its end may not even be a date (year 9999).
-        raise OrderError(_("This need's date is too far ahead; the poster must correct it."))
-    if req.filled >= req.places:  # a cheap early answer in a storm; the UPDATE below decides
-        raise OrderError(_("All places of this need have been taken."))
+    refusal = grab_refusal(req)
+    if refusal:
+        raise OrderError(refusal)
     _check_no_conflict(volunteer, req)
     problems = provider_problems(volunteer)
     if problems:

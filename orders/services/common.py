@@ -10,6 +10,7 @@ from accounts.models import Member
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger
 from ledger.models import Account
+from orders import hall
 from orders.models import Assignment, OrderEvent, ServiceRequest
 from timebank.policy import MINUTES_PER_HOUR, get_policy
 
@@ -36,6 +37,12 @@ def transfer_id(name: str) -> uuid.UUID:
     return uuid.uuid5(ledger.NAMESPACE, name)
 
 
+# What opens or closes a need, or takes or frees one of its places: the order hall shows it.
+HALL_EVENTS = frozenset(
+    {"published", "grabbed", "declined", "cancelled", "no_show", "completed", "expired"}
+)
+
+
 def _event(req, action, *, actor=None, assignment=None, on_behalf_of=None, note="") -> None:
     OrderEvent.objects.create(
         request=req,
@@ -45,6 +52,8 @@ def _event(req, action, *, actor=None, assignment=None, on_behalf_of=None, note=
         on_behalf_of=on_behalf_of,
         note=note,
     )
+    if action in HALL_EVENTS:
+        hall.bump()
 
 
 # Lock order for a whole transaction (docs/architecture.md): people (users, then members,

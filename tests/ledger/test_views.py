@@ -72,11 +72,11 @@ def test_it_paginates_the_statement_in_a_fixed_number_of_queries(
         grant(pool, alice_account, 60)
     client.force_login(alice)
     with django_assert_max_num_queries(8):
-        # session, user, account, count, page of lines (both sides joined), open pending
+        # session, user, account, page keys, page of lines (both sides joined), open pending
         first = client.get(reverse("ledger:my_coins")).content.decode()
     assert first.count("+1 小时") == 20
-    last = client.get(reverse("ledger:my_coins") + "?page=3").content.decode()
-    assert "第 3 页，共 3 页" in last
+    last = client.get(reverse("ledger:my_coins") + "?oldest=1").content.decode()
+    assert last.count("+1 小时") == 20 and "较新" in last and "较早" not in last
 
 
 @pytest.mark.django_db

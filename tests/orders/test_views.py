@@ -63,6 +63,21 @@ def test_it_grabs_without_javascript_and_with_htmx(client, make_need, volunteer,
     assert 'role="alert"' in again.content.decode()
 
 
+def test_a_grab_of_a_full_need_is_refused_without_a_transaction(
+    client, make_need, volunteer, volunteer2, django_assert_max_num_queries
+):
+    """Most grabs of a storm come too late: they are answered from one read of the need."""
+    req = make_need(places=1)
+    services.grab_place(service_request=req, volunteer=volunteer)
+    client.force_login(volunteer2)
+    with django_assert_max_num_queries(3) as queries:  # session, user, the need
+        late = client.post(reverse("orders:grab", args=[req.pk]), HTTP_HX_REQUEST="true")
+    assert "此需求的名额已被抢完" in late.content.decode()
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert not any("SAVEPOINT" in sql or "UPDATE" in sql for sql in statements)
+    assert not Assignment.objects.filter(volunteer=volunteer2).exists()
+
+
 def test_it_shows_why_a_non_volunteer_cannot_grab(client, make_need, outsider):
     req = make_need()
     client.force_login(outsider)

@@ -1,0 +1,181 @@
+"""The order hall's pages (抢单大厅): keyset-paged, and shared between volunteers in the cache.
+
+A page of the hall is the same for every volunteer who asks with the same filters and cursor;
+only whether they may grab (and the early-access sentence, which reads the clock) is theirs.
+So the rows of a page are cached under the hall's version, which every change of a need's
+publication or of its taken places moves on (``bump``): a cached page is at most one change
+behind for the moment a transaction takes to commit, never a page of needs closed since. The
+grab service decides anyway: it re-reads and re-checks the need under its lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils import timezone
+
+from orders import selectors
+from orders.models import ServiceRequest
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 20  # a phone screen or three of cards; the page's cost does not grow with the hall
+CACHE_SECONDS = 20  # a bound on staleness should a bump be lost (a cache restart)
+# A location is rounded (about 100 m) before it sorts the hall: volunteers at the same place
+# share a page, and the distances shown are the ones the order was made with.
+NEAR_DECIMALS = 3
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MAX_CURSOR_PART = 20  # digits: microseconds since 1970 and a bigint id both fit
+
+
+@dataclass
+class HallPage:
+    needs: list[ServiceRequest]
+    next_cursor: str  # "" on the last page
+    later: bool  # a page after the first (its cursor was one of ours)
+
+
+# --- the version -------------------------------------------------------------------------
+
+
+def _prefix() -> str:
+    """Pages belong to one database: two sharing a cache (parallel test runs, a staging
+    copy) never read each other's."""
+    return f"orders:hall:{connection.settings_dict['NAME']}"
+
+
+def _fresh_version() -> int:
+    """A start for a cache that lost the version: anywhere, so no old page is current."""
+    return secrets.randbelow(2**62)
+
+
+def bump() -> None:
+    """A need's publication or taken places changed: pages cached before are stale.
+
+    Moved on commit, so that no page read before the commit is cached as current; and at
+    once too, so a transaction that is never committed as such (a test's) is seen as well.
+    A cache that is down must not undo the change that bumps: its error is only logged.
+    """
+    _bump()
+    transaction.on_commit(_bump, robust=True)
+
+
+def _bump() -> None:
+    key = f"{_prefix()}:version"
+    try:
+        try:
+            cache.incr(key)
+        except ValueError:  # no version yet (a new or flushed cache)
+            cache.add(key, _fresh_version(), timeout=None)
+    except Exception:  # the cache is an optimisation: the change it follows stands
+        log.warning("order hall: could not bump the cache version", exc_info=True)
+
+
+def _version() -> int:
+    key = f"{_prefix()}:version"
+    version = cache.get(key)
+    if version is None:
+        cache.add(key, _fresh_version(), timeout=None)
+        version = cache.get(key)
+    return version
+
+
+# --- cursors -------------------------------------------------------------------------------
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def encode_cursor(key: tuple) -> str:
+    """The last need's place in the order: (band,) starts_at, id, as dotted integers."""
+    *band, starts_at, pk = key
+    return ".".join(str(part) for part in (*band, _micros(starts_at), pk))
+
+
+def decode_cursor(text: str, *, near: bool) -> tuple | None:
+    """The key a cursor names, or None (the first page) for anything that is not one of ours:
+    a cursor is typed into a URL as easily as it is followed."""
+    parts = (text or "").split(".")
+    if len(parts) != (3 if near else 2):
+        return None
+    if not all(p.isascii() and p.isdigit() and len(p) <= _MAX_CURSOR_PART for p in parts):
+        return None
+    *band, micros, pk = (int(p) for p in parts)
+    try:
+        starts_at = _EPOCH + timedelta(microseconds=micros)
+    except OverflowError:
+        return None
+    if pk > selectors.MAX_ID or (band and band[0] > selectors.NO_PLACE_BAND):
+        return None
+    return (*band, starts_at, pk)
+
+
+# --- a page --------------------------------------------------------------------------------
+
+
+def rounded(near: tuple[float, float] | None) -> tuple[float, float] | None:
+    if near is None:
+        return None
+    return round(near[0], NEAR_DECIMALS), round(near[1], NEAR_DECIMALS)
+
+
+def page(
+    *,
+    street_id: int | None = None,
+    category_id: int | None = None,
+    day: date | None = None,
+    near: tuple[float, float] | None = None,
+    cursor: str = "",
+) -> HallPage:
+    """One page of open needs, soonest first, or by distance band given a location."""
+    near = rounded(near)
+    after = decode_cursor(cursor, near=near is not None)
+    filters = (street_id, category_id, day, near)
+    rows = _cached_rows(filters, after)
+    now = timezone.now()
+    # Rows cached a few seconds ago may include a need that has started since.
+    needs = [req for req in rows[:PAGE_SIZE] if req.starts_at > now]
+    for req in needs:  # None, not missing: a missing attribute costs the template a dir()
+        req.distance_km = selectors.distance_km(near, req) if near else None
+    more = len(rows) > PAGE_SIZE
+    following = encode_cursor(rows[PAGE_SIZE - 1].hall_key) if more else ""
+    return HallPage(needs=needs, next_cursor=following, later=after is not None)
+
+
+def _cached_rows(filters: tuple, after: tuple | None) -> list[ServiceRequest]:
+    street_id, category_id, day, near = filters
+    query = {
+        "street_id": street_id,
+        "category_id": category_id,
+        "day": day,
+        "near": near,
+        "after": after,
+        "limit": PAGE_SIZE + 1,  # one more says whether a next page exists
+    }
+    try:
+        key = f"{_prefix()}:{_version()}:{_key_text(filters, after)}"
+        rows = cache.get(key)
+    except Exception:  # without a cache the hall still works, uncached
+        log.warning("order hall: cache unavailable", exc_info=True)
+        return selectors.published_requests(**query)
+    if rows is None:
+        rows = selectors.published_requests(**query)
+        try:
+            cache.set(key, rows, CACHE_SECONDS)
+        except Exception:
+            log.warning("order hall: could not cache a page", exc_info=True)
+    return rows
+
+
+def _key_text(filters: tuple, after: tuple | None) -> str:
+    street_id, category_id, day, near = filters
+    parts = [street_id or "", category_id or "", day.isoformat() if day else ""]
+    parts.append(f"{near[0]:.{NEAR_DECIMALS}f},{near[1]:.{NEAR_DECIMALS}f}" if near else "")
+    parts.append(encode_cursor(after) if after else "")
+    return ":".join(str(p) for p in parts)
