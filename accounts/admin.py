@@ -7,29 +7,38 @@ from django.utils.translation import gettext_lazy
 
 from accounts import idnumbers, services
 from accounts.models import Insurance, IntegrityRecord, Member, Relative, Training, User
+from accounts.selectors import people_matching
 from branches.adminutils import (
+    LargeList,
     ScopedAdmin,
     StreetListFilter,
     document_link,
+    managed_street_ids,
     reason_action,
     run_for_each,
 )
-from branches.selectors import streets_managed_by
 from timebank.forms import Form, ModelForm
 
 
 @admin.register(User)
-class UserAdmin(ScopedAdmin, BaseUserAdmin):
+class UserAdmin(LargeList, ScopedAdmin, BaseUserAdmin):
     list_display = ("username", "full_name", "phone", "is_staff", "is_active")
-    search_fields = ("username", "full_name", "phone")
+    search_fields = ("full_name", "phone")  # answered by get_search_results
+    search_help_text = gettext_lazy(
+        "Search by name, or by mobile number (or its first or last digits)."
+    )
     fieldsets = (
         *BaseUserAdmin.fieldsets,
         (gettext_lazy("Time bank"), {"fields": ("full_name", "phone", "phone_verified")}),
     )
 
     def scope(self, request, queryset):
-        streets = streets_managed_by(request.user)
-        return queryset.filter(Q(member__street__in=streets) | Q(pk=request.user.pk))
+        members = Member.objects.filter(street_id__in=managed_street_ids(request))
+        return queryset.filter(Q(pk__in=members.values("user_id")) | Q(pk=request.user.pk))
+
+    def get_search_results(self, request, queryset, search_term):
+        # Also the user autocomplete of other pages (staff roles, pickup points).
+        return people_matching(queryset, search_term, name="full_name", phone="phone"), False
 
 
 class ServiceCheckedFormSet(forms.BaseInlineFormSet):
@@ -85,6 +94,9 @@ class TrainingInline(ServiceCheckedInline):
     readonly_fields = ("recorded_by",)
     extra = 0
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("recorded_by")  # shown per row
+
 
 class InsuranceInline(ServiceCheckedInline):
     model = Insurance
@@ -94,7 +106,7 @@ class InsuranceInline(ServiceCheckedInline):
 
 
 @admin.register(Member)
-class MemberAdmin(ScopedAdmin):
+class MemberAdmin(LargeList, ScopedAdmin):
     """后台注册审核列表: the street's members, newest first, with review actions."""
 
     form = ModelForm
@@ -112,7 +124,10 @@ class MemberAdmin(ScopedAdmin):
     )
     list_filter = ("status", "capacity", "in_hardship", ("street", StreetListFilter))
     list_select_related = ("user", "street")
-    search_fields = ("user__full_name", "user__phone")
+    search_fields = ("user__full_name", "user__phone")  # answered by get_search_results
+    search_help_text = gettext_lazy(
+        "Search by name, by mobile number (or its first or last digits), or by a whole ID number."
+    )
     readonly_fields = (
         "user",
         "role",
@@ -168,7 +183,7 @@ class MemberAdmin(ScopedAdmin):
     )
 
     def scope(self, request, queryset):
-        return queryset.filter(street__in=streets_managed_by(request.user))
+        return queryset.filter(street_id__in=managed_street_ids(request))
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -209,7 +224,10 @@ class MemberAdmin(ScopedAdmin):
         term = idnumbers.normalize(search_term)
         if len(term) == 18:  # a full ID number: match its keyed hash, never the plain text
             return queryset.filter(id_number_hash=idnumbers.keyed_hash(term)), False
-        return super().get_search_results(request, queryset, search_term)
+        matching = people_matching(
+            queryset, search_term, name="user__full_name", phone="user__phone"
+        )
+        return matching, False
 
     def save_formset(self, request, form, formset, change):
         # New training and insurance rows go through the services (scope and rules checked).
@@ -348,7 +366,7 @@ class HardshipNoteForm(Form):
 
 
 @admin.register(Relative)
-class RelativeAdmin(ScopedAdmin):
+class RelativeAdmin(LargeList, ScopedAdmin):
     list_display = ("member", "relative", "relative_phone", "relation", "status", "created_at")
     list_filter = ("status", "relation")
     list_select_related = ("member__user", "member__street", "relative")
@@ -373,7 +391,7 @@ class RelativeAdmin(ScopedAdmin):
     actions = ("confirm", "reject")
 
     def scope(self, request, queryset):
-        return queryset.filter(member__street__in=streets_managed_by(request.user))
+        return queryset.filter(member__street_id__in=managed_street_ids(request))
 
     def has_add_permission(self, request):
         return False
@@ -409,14 +427,14 @@ class RelativeAdmin(ScopedAdmin):
 
 
 @admin.register(IntegrityRecord)
-class IntegrityRecordAdmin(ScopedAdmin):
+class IntegrityRecordAdmin(LargeList, ScopedAdmin):
     list_display = ("member", "kind", "reference", "occurred_at")
     list_filter = ("kind",)
     list_select_related = ("member__user", "member__street")
     readonly_fields = ("member", "kind", "reference", "note", "occurred_at", "recorded_by")
 
     def scope(self, request, queryset):
-        return queryset.filter(member__street__in=streets_managed_by(request.user))
+        return queryset.filter(member__street_id__in=managed_street_ids(request))
 
     def has_add_permission(self, request):
         return False

@@ -132,6 +132,12 @@ class Member(models.Model):
         verbose_name = _("member")
         verbose_name_plural = _("members")
         ordering = ["-created_at"]
+        indexes = [
+            # The admin's member list, newest first, for a whole district.
+            models.Index(fields=["-created_at"], name="member_newest"),
+            # A street's review queue (waiting ones), newest first.
+            models.Index(fields=["street", "status", "-created_at"], name="member_street_queue"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_capacity_display()})"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date, timedelta
 
 from django.db.models import Q, QuerySet
@@ -111,3 +113,53 @@ def relatives_visible_to(user) -> QuerySet[Relative]:
     return qs.filter(
         Q(member__in=members_visible_to(user).exclude(user=user)) | Q(member__user=user)
     )
+
+
+# --- Search for staff (admin lists) --------------------------------------------------------
+
+MOBILE_DIGITS = 11  # a mainland mobile number, without +86
+TRIGRAM = 3  # characters: pg_trgm indexes names in runs of three
+_PHONE_PUNCTUATION = re.compile(r"[\s\-()]")
+
+
+def phone_digits(term: str) -> str | None:
+    """The digits of a phone number or part of one (``139 0000-0001``, ``+86139…``), or None
+    when ``term`` is not one. Full-width digits, as Chinese input methods type them, count."""
+    compact = _PHONE_PUNCTUATION.sub("", unicodedata.normalize("NFKC", term))
+    international = compact.startswith("+")
+    compact = compact.removeprefix("+")
+    if not re.fullmatch(r"[0-9]+", compact):
+        return None
+    if international or len(compact) == MOBILE_DIGITS + 2:
+        compact = compact.removeprefix("86")
+    return compact or None
+
+
+def people_matching(queryset: QuerySet, term: str, *, name: str, phone: str) -> QuerySet:
+    """``queryset`` narrowed to the people whose name or mobile number matches ``term``, in
+    ways the indexes answer at a district's scale (accounts migration 0008):
+
+    - digits: the whole number, or its first digits (号段) or its last digits (尾号);
+    - three characters or more: anywhere in the name;
+    - two characters: the start or the end of the name (王芳, or 小明 of 李小明);
+    - one character: the start of the name (a family name).
+
+    Trigrams need three characters; at a name's start or end the index pads them, so shorter
+    terms are found there only. ``name`` and ``phone`` lead to the user's fields.
+    """
+    term = term.strip()
+    if not term:
+        return queryset
+    digits = phone_digits(term)
+    if digits is not None:
+        if len(digits) == MOBILE_DIGITS:
+            return queryset.filter(**{phone: f"+86{digits}"})
+        return queryset.filter(
+            Q(**{f"{phone}__startswith": f"+86{digits}"}) | Q(**{f"{phone}__endswith": digits})
+        )
+    if len(term) >= TRIGRAM:
+        return queryset.filter(**{f"{name}__icontains": term})
+    starts = Q(**{f"{name}__istartswith": term})
+    if len(term) == 1:
+        return queryset.filter(starts)
+    return queryset.filter(starts | Q(**{f"{name}__iendswith": term}))

@@ -7,11 +7,12 @@ from branches.adminutils import (
     ScopedAdmin,
     StreetListFilter,
     document_link,
+    managed_street_ids,
     reason_action,
     run_for_each,
 )
 from branches.models import Branch, ServiceBase, StaffRole
-from branches.selectors import branches_visible_to, streets_managed_by
+from branches.selectors import branches_visible_to
 from timebank.forms import ModelForm
 
 
@@ -56,7 +57,7 @@ class ServiceBaseAdmin(ScopedAdmin):
     actions = ("street_approve", "certify", "reject", "suspend", "reinstate")
 
     def scope(self, request, queryset):
-        return queryset.filter(street__in=streets_managed_by(request.user))
+        return queryset.filter(street_id__in=managed_street_ids(request))
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -149,7 +150,8 @@ class StaffRoleAdmin(ScopedAdmin):
     list_filter = ("role", "branch")
     list_select_related = ("user", "branch", "base")
     search_fields = ("user__full_name", "user__phone")
-    autocomplete_fields = ()
+    # A district has tens of thousands of users and hundreds of bases: typed, not listed.
+    autocomplete_fields = ("user", "base")
 
     def scope(self, request, queryset):
         return queryset.filter(branch__in=branches_visible_to(request.user))

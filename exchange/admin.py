@@ -18,10 +18,12 @@ from django.core.paginator import Paginator
 from django.core.validators import MinValueValidator
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from simple_history.admin import SimpleHistoryAdmin
@@ -32,10 +34,12 @@ from accounts.models import User
 from accounts.names import mask_name
 from branches.adminutils import (
     CheckedIdsMixin,
+    LargeList,
     ScopedAdmin,
     StreetListFilter,
     document_link,
     is_head_office_request,
+    managed_street_ids,
     reason_action,
 )
 from branches.private_files import private_file_response
@@ -62,7 +66,7 @@ def _managed(request, queryset, field: str):
     """``queryset`` limited to the streets the viewer manages (superusers: everything)."""
     if request.user.is_superuser:
         return queryset
-    return queryset.filter(**{f"{field}__in": streets_managed_by(request.user)})
+    return queryset.filter(**{f"{field}__in": managed_street_ids(request)})
 
 
 def _hours(coins: int) -> str:
@@ -271,17 +275,31 @@ class StockForm(ModelForm):
         return self.instance.quantity if loaded is None else loaded
 
 
+class StockFormSet(BaseInlineFormSet):
+    """Every row offers the same points: read them once, not once per row's list."""
+
+    @cached_property
+    def point_choices(self) -> list:
+        return list(self.form.base_fields["point"].choices)
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        form.fields["point"].choices = self.point_choices
+        return form
+
+
 class StockInline(admin.TabularInline):
     model = Stock
     form = StockForm
+    formset = StockFormSet
     fields = ("point", "quantity", "reason", "loaded")
     extra = 1
     can_delete = False  # a point that no longer has the item keeps its row at 0
 
     def get_queryset(self, request):
-        return _managed(
-            request, super().get_queryset(request).select_related("point"), "point__street"
-        )
+        # Rows are titled "item · point".
+        rows = super().get_queryset(request).select_related("point", "item")
+        return _managed(request, rows, "point__street")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "point":
@@ -333,7 +351,7 @@ class ItemAdmin(HistoryToRead, CheckedIdsMixin, SimpleHistoryAdmin):
         mine = (
             Q()
             if request.user.is_superuser
-            else Q(stock__point__street__in=streets_managed_by(request.user))
+            else Q(stock__point__street__in=managed_street_ids(request))
         )
         return (
             super()
@@ -521,7 +539,7 @@ ORDER_FIELDS = (
 
 
 @admin.register(ExchangeOrder)
-class ExchangeOrderAdmin(HistoryToRead, ScopedAdmin):
+class ExchangeOrderAdmin(HistoryToRead, LargeList, ScopedAdmin):
     """Orders change only through exchange.services: this page lists them, sums what was
     exchanged, and lets head office cancel (the coins go back, the item back on the shelf)."""
 
@@ -551,7 +569,7 @@ class ExchangeOrderAdmin(HistoryToRead, ScopedAdmin):
     def scope(self, request, queryset):
         # Street staff: their members' orders and their points' orders; district roles:
         # every street of the district (streets_managed_by answers both).
-        streets = streets_managed_by(request.user)
+        streets = managed_street_ids(request)
         return queryset.filter(Q(street__in=streets) | Q(point__street__in=streets))
 
     def has_add_permission(self, request) -> bool:

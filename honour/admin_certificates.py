@@ -16,14 +16,16 @@ from django.utils.translation import gettext_lazy
 
 from accounts.names import mask_name
 from branches.adminutils import (
+    LargeList,
     ScopedAdmin,
     StreetListFilter,
     is_head_office_request,
+    managed_street_ids,
     reason_action,
     run_for_each,
 )
 from branches.models import Branch, StaffRole
-from branches.selectors import staff_roles, streets_managed_by
+from branches.selectors import staff_roles
 from honour import certificates
 from honour.certificates import CertificateError
 from honour.models import LEVELS, AwardRound, Certificate, CertificateBatch
@@ -84,7 +86,7 @@ CERTIFICATE_FIELDS = (
 
 
 @admin.register(Certificate)
-class CertificateAdmin(ScopedAdmin):
+class CertificateAdmin(LargeList, ScopedAdmin):
     list_display = (
         "number",
         "kind_title",
@@ -102,7 +104,7 @@ class CertificateAdmin(ScopedAdmin):
     actions = ["revoke_certificates"]
 
     def scope(self, request, queryset):
-        return queryset.filter(street__in=streets_managed_by(request.user))
+        return queryset.filter(street_id__in=managed_street_ids(request))
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -237,7 +239,7 @@ class CertificateBatchAdmin(ScopedAdmin):
     actions = ["print_again"]
 
     def scope(self, request, queryset):
-        return queryset.filter(street__in=streets_managed_by(request.user))
+        return queryset.filter(street_id__in=managed_street_ids(request))
 
     def has_add_permission(self, request) -> bool:
         return _is_head_office(request) and super().has_add_permission(request)

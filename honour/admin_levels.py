@@ -15,11 +15,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.models import Member
 from accounts.names import mask_name
-from branches.adminutils import CheckedIdsMixin, ScopedAdmin, StreetListFilter
-from branches.selectors import streets_managed_by
+from branches.adminutils import (
+    CappedCountPaginator,
+    CheckedIdsMixin,
+    LargeList,
+    ScopedAdmin,
+    StreetListFilter,
+    managed_street_ids,
+)
 from honour.levels import HonourError, connect, set_level_right  # connect: HonourConfig.ready
-from honour.models import HonourStatus, LevelReached, LevelRight
+from honour.models import LEVELS, HonourStatus, LevelReached, LevelRight
 from ledger.honour import level_name
 from ledger.services import hours
 from timebank.forms import ModelForm
@@ -65,12 +72,29 @@ class LevelRightAdmin(CheckedIdsMixin, SimpleHistoryAdmin):
         return False  # clear the text instead: members then see no rights for the level
 
 
+class LevelFilter(admin.SimpleListFilter):
+    """The levels by name, from the list of levels: Django's own filter for a field without
+    choices reads every distinct value of the table to offer them."""
+
+    title = gettext_lazy("honour level")
+    parameter_name = "level"
+
+    def lookups(self, request, model_admin):
+        return [(str(n), level_name(n)) for n in (0, *(n for n, _label in LEVELS))]
+
+    def queryset(self, request, queryset):
+        if self.value() in {str(n) for n, _label in self.lookup_choices}:
+            return queryset.filter(level=int(self.value()))
+        return queryset
+
+
 @admin.register(HonourStatus)
-class HonourStatusAdmin(ScopedAdmin):
+class HonourStatusAdmin(LargeList, ScopedAdmin):
     list_display = ("masked_name", "level_display", "hours_served", "street", "updated_at")
-    list_filter = ("level", ("user__member__street", StreetListFilter))
+    list_filter = (LevelFilter, ("user__member__street", StreetListFilter))
     list_select_related = ("user", "user__member__street")
     ordering = ("-minutes_served", "pk")
+    paginator = CappedCountPaginator  # no bulk actions here: a count up to 10,000 will do
     fields = (
         "masked_name",
         "level_display",
@@ -83,7 +107,8 @@ class HonourStatusAdmin(ScopedAdmin):
 
     def scope(self, request, queryset):
         # Street staff: their street's members; head office and officials: their district's.
-        return queryset.filter(user__member__street__in=streets_managed_by(request.user))
+        members = Member.objects.filter(street_id__in=managed_street_ids(request))
+        return queryset.filter(user_id__in=members.values("user_id"))
 
     def history_view(self, request, object_id, extra_context=None):
         # No versions are kept (the ledger and the levels reached are the history): Django's

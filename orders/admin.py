@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import DateFieldListFilter
+from django.contrib.admin.views.main import ChangeList
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from branches.adminutils import CheckedIdsMixin, ScopedAdmin
+from branches.adminutils import CappedCountPaginator, CheckedIdsMixin, LargeList, ScopedAdmin
 from orders import selectors, services
 from orders.models import (
     Assignment,
@@ -48,6 +50,10 @@ class AssignmentInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def get_queryset(self, request):
+        # Each row shows its volunteer and is titled "volunteer · need".
+        return super().get_queryset(request).select_related("volunteer", "request")
+
 
 class OrderEventInline(admin.TabularInline):
     """Who did what, and for whom (proxy actions for elders without a phone)."""
@@ -63,6 +69,15 @@ class OrderEventInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def get_queryset(self, request):
+        # Each row shows its people and its assignment (volunteer · need): joined, not
+        # read row by row; a big event's need has hundreds of events.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("actor", "on_behalf_of", "assignment__volunteer", "assignment__request")
+        )
 
 
 REQUEST_FIELDS = (
@@ -88,7 +103,15 @@ REQUEST_FIELDS = (
 )
 
 
-class ReadOnlyRequestAdmin(ScopedAdmin):
+class NeedList(ChangeList):
+    def get_queryset(self, request, exclude_parameters=None):
+        # The selectors join what a need's own page shows (poster, recipient, district); a
+        # row needs three of them, and each join more costs the planner on every view.
+        queryset = super().get_queryset(request, exclude_parameters)
+        return queryset.select_related(None).select_related(*self.list_select_related)
+
+
+class ReadOnlyRequestAdmin(LargeList, ScopedAdmin):
     """Needs are changed only by the services: these pages list and act, never edit.
 
     Scoped like the other staff pages: a need outside ``requests(user)`` is a 404, on its
@@ -125,6 +148,9 @@ class ReadOnlyRequestAdmin(ScopedAdmin):
         # too, and a queue stays a queue for them.
         return type(self).requests(request.user)
 
+    def get_changelist(self, request, **kwargs):
+        return NeedList
+
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -134,7 +160,15 @@ class ReadOnlyRequestAdmin(ScopedAdmin):
 
 @admin.register(ServiceRequest)
 class ServiceRequestAdmin(ReadOnlyRequestAdmin):
+    """Every need in the reader's scope: years of them. The latest first; a date filter that
+    costs no query instead of the date hierarchy (which reads every need's date); counted up
+    to 10,000 (there are no bulk actions here)."""
+
     requests = staticmethod(selectors.requests_in_staff_scope)
+    ordering = ("-starts_at", "-pk")
+    date_hierarchy = None
+    list_filter = (*ReadOnlyRequestAdmin.list_filter, ("starts_at", DateFieldListFilter))
+    paginator = CappedCountPaginator
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -10,6 +10,7 @@ grab service decides anyway: it re-reads and re-checks the need under its lock.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -17,7 +18,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from orders import selectors
 from orders.models import ServiceRequest
@@ -38,6 +43,7 @@ class HallPage:
     needs: list[ServiceRequest]
     next_cursor: str  # "" on the last page
     later: bool  # a page after the first (its cursor was one of ours)
+    cache_key: str = ""  # where its rows are cached ("" without a cache)
 
 
 # --- the version -------------------------------------------------------------------------
@@ -137,7 +143,7 @@ def page(
     near = rounded(near)
     after = decode_cursor(cursor, near=near is not None)
     filters = (street_id, category_id, day, near)
-    rows = _cached_rows(filters, after)
+    rows, key = _cached_rows(filters, after)
     now = timezone.now()
     # Rows cached a few seconds ago may include a need that has started since.
     needs = [req for req in rows[:PAGE_SIZE] if req.starts_at > now]
@@ -145,10 +151,10 @@ def page(
         req.distance_km = selectors.distance_km(near, req) if near else None
     more = len(rows) > PAGE_SIZE
     following = encode_cursor(rows[PAGE_SIZE - 1].hall_key) if more else ""
-    return HallPage(needs=needs, next_cursor=following, later=after is not None)
+    return HallPage(needs=needs, next_cursor=following, later=after is not None, cache_key=key)
 
 
-def _cached_rows(filters: tuple, after: tuple | None) -> list[ServiceRequest]:
+def _cached_rows(filters: tuple, after: tuple | None) -> tuple[list[ServiceRequest], str]:
     street_id, category_id, day, near = filters
     query = {
         "street_id": street_id,
@@ -163,14 +169,66 @@ def _cached_rows(filters: tuple, after: tuple | None) -> list[ServiceRequest]:
         rows = cache.get(key)
     except Exception:  # without a cache the hall still works, uncached
         log.warning("order hall: cache unavailable", exc_info=True)
-        return selectors.published_requests(**query)
+        return selectors.published_requests(**query), ""
     if rows is None:
         rows = selectors.published_requests(**query)
         try:
             cache.set(key, rows, CACHE_SECONDS)
         except Exception:
             log.warning("order hall: could not cache a page", exc_info=True)
-    return rows
+    return rows, key
+
+
+# --- the cards, drawn once -----------------------------------------------------------------
+
+# Stands for the viewer's CSRF token in cards drawn for everyone; each answer puts its own in.
+CSRF_SLOT = "hall-csrf-slot-0f3c9a"
+
+
+def cards(request, hall_page: HallPage, *, grab: bool) -> str:
+    """The page's cards as HTML. Drawing 20 cards costs more than all the page's queries, and
+    they are the same for every volunteer of one language who may grab (or not): they are
+    cached beside the rows, under a key that also names what the clock changes."""
+    # What the clock changes: needs that started since are gone, an early-access note ends.
+    now = timezone.now()
+    shown = ",".join(f"{req.pk}:{int(req.in_early_access(now))}" for req in hall_page.needs)
+    key = hall_page.cache_key and (
+        f"{hall_page.cache_key}:cards:{get_language()}:{int(grab)}:"
+        f"{hashlib.blake2b(shown.encode(), digest_size=8).hexdigest()}"
+    )
+    html = _cache_get(key)
+    if html is None:
+        html = render_to_string(
+            "orders/_hall_cards.html",
+            {
+                "needs": hall_page.needs,
+                "grab": grab,
+                "later": hall_page.later,
+                "csrf_token": CSRF_SLOT,
+            },
+            request=request,
+        )
+        _cache_set(key, html, CACHE_SECONDS)
+    return mark_safe(html.replace(CSRF_SLOT, get_token(request)))  # noqa: S308 (our template)
+
+
+def _cache_get(key: str):
+    if not key:
+        return None
+    try:
+        return cache.get(key)
+    except Exception:
+        log.warning("order hall: cache unavailable", exc_info=True)
+        return None
+
+
+def _cache_set(key: str, value, seconds: int) -> None:
+    if not key or seconds <= 0:
+        return
+    try:
+        cache.set(key, value, seconds)
+    except Exception:
+        log.warning("order hall: could not cache the cards", exc_info=True)
 
 
 def _key_text(filters: tuple, after: tuple | None) -> str:

@@ -93,6 +93,7 @@ def available(request):
     query = {name: str(value) for name, value in chosen.items()}
     context = {
         "needs": page.needs,
+        "cards": hall.cards(request, page, grab=not problems),
         **_hall_links(query, page),
         "streets": Branch.objects.filter(kind=Branch.Kind.STREET).order_by("name"),
         "categories": selectors.active_categories(),

@@ -170,6 +170,35 @@ def test_a_cached_hall_page_does_not_read_the_needs_again(client, make_need, vol
     assert len(again) == len(first) - 1
 
 
+def test_cards_drawn_for_one_volunteer_carry_the_next_ones_own_token(
+    make_need, volunteer, volunteer2, client
+):
+    """The cards are cached once for everyone; the CSRF token in them is each viewer's."""
+    from django.test import Client
+
+    req = make_need(title="共享卡片", places=2)
+    client.force_login(volunteer)
+    with CaptureQueriesContext(connection):
+        client.get(HALL)  # draws and caches the cards
+    second = Client(enforce_csrf_checks=True)
+    second.force_login(volunteer2)
+    page = second.get(HALL).content.decode()
+    assert hall.CSRF_SLOT not in page
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    grabbed = second.post(reverse("orders:grab", args=[req.pk]), {"csrfmiddlewaretoken": token})
+    assert grabbed.status_code == 302
+    assert Assignment.objects.filter(request=req, volunteer=volunteer2).exists()
+
+
+def test_cards_are_drawn_once_per_language(client, make_need, volunteer, settings):
+    make_need(title="双语")
+    client.force_login(volunteer)
+    zh = client.get(HALL).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    en = client.get(HALL).content.decode()
+    assert ">抢单<" in zh and ">Grab<" in en and ">抢单<" not in en
+
+
 def test_a_grab_a_cancelled_need_and_a_new_one_show_at_once(
     client, make_need, volunteer, volunteer2, base_staff_a
 ):
