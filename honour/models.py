@@ -52,6 +52,8 @@ class HonourStatus(models.Model):
     class Meta:
         verbose_name = _("honour level of a member")
         verbose_name_plural = _("honour levels of members")
+        # The admin list ranks members by hours served, a page at a time.
+        indexes = [models.Index(fields=["-minutes_served", "id"], name="honourstatus_ranking")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(level__gte=0) & Q(level__lte=5), name="honourstatus_level_in_range"

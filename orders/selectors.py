@@ -130,17 +130,24 @@ def may_evaluate(user, req: ServiceRequest, *, assignment: Assignment | None = N
 
 
 def _staff_scope(user) -> Q:
-    roles = StaffRole.objects.filter(user=user)
-    district_ids = roles.filter(role__in=DISTRICT_ROLES).values("branch_id")
-    street_ids = roles.filter(
-        role__in=[StaffRole.Role.STREET_STAFF, StaffRole.Role.ADVISOR]
-    ).values("branch_id")
-    base_ids = roles.filter(role=StaffRole.Role.BASE_STAFF).values("base_id")
-    return (
-        Q(street__parent_id__in=district_ids)
-        | Q(street_id__in=street_ids)
-        | Q(base_id__in=base_ids)
-    )
+    """Read as plain ids first (one small query): an OR of subqueries makes PostgreSQL scan
+    every need, where ids let it use the street and base indexes."""
+    district_ids, street_ids, base_ids = [], [], []
+    for role, branch_id, base_id in StaffRole.objects.filter(user=user).values_list(
+        "role", "branch_id", "base_id"
+    ):
+        if role in DISTRICT_ROLES:
+            district_ids.append(branch_id)
+        elif role in (StaffRole.Role.STREET_STAFF, StaffRole.Role.ADVISOR):
+            street_ids.append(branch_id)
+        elif role == StaffRole.Role.BASE_STAFF:
+            base_ids.append(base_id)
+    scope = Q(street_id__in=street_ids)
+    if district_ids:
+        scope |= Q(street__parent_id__in=district_ids)
+    if base_ids:
+        scope |= Q(base_id__in=base_ids)
+    return scope
 
 
 def requests_in_staff_scope(user) -> QuerySet[ServiceRequest]:
