@@ -6,12 +6,12 @@ import re
 import unicodedata
 from datetime import date, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.eligibility import provider_age_problem
-from accounts.models import IntegrityRecord, Member, Relative, User
+from accounts.models import Insurance, IntegrityRecord, Member, Relative, Training, User
 from branches.models import StaffRole
 from branches.selectors import DISTRICT_ROLES, STREET_ROLES
 from timebank.policy import get_policy
@@ -56,10 +56,39 @@ def integrity_suspended_until(member: Member, *, today: date | None = None) -> d
     return until if until > today else None
 
 
+def _provider(user, today: date) -> Member | None:
+    """The member with what grabbing asks of them, in one query (the order hall and every
+    grab ask it): a training done, insurance valid today, strikes in the window."""
+    if user is None or not user.is_authenticated:
+        return None
+    window_start = timezone.now() - timedelta(days=get_policy().integrity_suspension_days)
+    strikes = (
+        IntegrityRecord.objects.filter(member=OuterRef("pk"), occurred_at__gte=window_start)
+        .order_by()
+        .values("member")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    trainings = Training.objects.filter(member=OuterRef("pk"), completed_on__lte=today)
+    insurances = Insurance.objects.filter(
+        member=OuterRef("pk"), valid_from__lte=today, valid_until__gte=today
+    )
+    return (
+        Member.objects.select_related("street")
+        .filter(user_id=user.pk)
+        .annotate(
+            trained=Exists(trainings),
+            insured=Exists(insurances),
+            recent_strikes=Subquery(strikes[:1]),
+        )
+        .first()
+    )
+
+
 def provider_problems(user, *, today: date | None = None) -> list[str]:
     """Why this user may not grab orders now (translated); empty means they may."""
     today = today or timezone.localdate()
-    member = member_of(user)
+    member = _provider(user, today)
     if member is None or not member.may_provide:
         return [_("You are not registered as a volunteer.")]
     problems = []
@@ -70,11 +99,12 @@ def provider_problems(user, *, today: date | None = None) -> list[str]:
     age_problem = provider_age_problem(member, today=today)
     if age_problem:
         problems.append(age_problem)
-    if not member.trainings.filter(completed_on__lte=today).exists():
+    if not member.trained:
         problems.append(_("You have no training record yet."))
-    if not member.insurances.filter(valid_from__lte=today, valid_until__gte=today).exists():
+    if not member.insured:
         problems.append(_("You have no accident insurance valid today."))
-    until = integrity_suspended_until(member, today=today)
+    strikes_enough = (member.recent_strikes or 0) >= get_policy().integrity_strikes_limit
+    until = integrity_suspended_until(member, today=today) if strikes_enough else None
     if until:
         problems.append(
             _("Too many no-shows or late cancellations: you may grab orders again from %(day)s.")

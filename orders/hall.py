@@ -185,10 +185,11 @@ def _cached_rows(filters: tuple, after: tuple | None) -> tuple[list[ServiceReque
 CSRF_SLOT = "hall-csrf-slot-0f3c9a"
 
 
-def cards(request, hall_page: HallPage, *, grab: bool) -> str:
-    """The page's cards as HTML. Drawing 20 cards costs more than all the page's queries, and
-    they are the same for every volunteer of one language who may grab (or not): they are
-    cached beside the rows, under a key that also names what the clock changes."""
+def cards(request, hall_page: HallPage, *, grab: bool, form: dict) -> str:
+    """The page's filter form and cards as HTML. Drawing them costs more than all the page's
+    queries, and they are the same for every volunteer of one language who may grab (or not)
+    with the same filters: they are cached beside the rows, under a key that also names what
+    the clock changes. ``form`` holds the filter form's lists (lazy querysets) and values."""
     # What the clock changes: needs that started since are gone, an early-access note ends.
     now = timezone.now()
     shown = ",".join(f"{req.pk}:{int(req.in_early_access(now))}" for req in hall_page.needs)
@@ -201,6 +202,7 @@ def cards(request, hall_page: HallPage, *, grab: bool) -> str:
         html = render_to_string(
             "orders/_hall_cards.html",
             {
+                **form,  # the filter form: its lists are read only when drawn
                 "needs": hall_page.needs,
                 "grab": grab,
                 "later": hall_page.later,

@@ -91,12 +91,18 @@ def available(request):
         cursor=cursor,
     )
     query = {name: str(value) for name, value in chosen.items()}
-    context = {
-        "needs": page.needs,
-        "cards": hall.cards(request, page, grab=not problems),
-        **_hall_links(query, page),
+    near = hall.rounded(filters.near())
+    form = {
         "streets": Branch.objects.filter(kind=Branch.Kind.STREET).order_by("name"),
         "categories": selectors.active_categories(),
+        # The rounded place the hall was sorted by: the cached form never carries another
+        # volunteer's exact location.
+        "filters": {**query, **({"lat": near[0], "lng": near[1]} if near else {})},
+    }
+    context = {
+        "needs": page.needs,
+        "cards": hall.cards(request, page, grab=not problems, form=form),
+        **_hall_links(query, page),
         "filters": query,
         "problems": problems,
         "can_grab": not problems,
