@@ -317,6 +317,9 @@ def start_gunicorn(
             f"--threads={threads}",
             "--worker-class=gthread",
             "--backlog=2048",
+            # As a proxy in front would: a client's kept-alive connection is not closed
+            # under it between two of its requests (gunicorn's default is 2 s).
+            "--keep-alive=75",
             "--log-level=warning",
         ],
         cwd=ROOT,
@@ -349,14 +352,16 @@ class Phase:
         self.name = name
         self.latencies: list[float] = []
         self.statuses: list[int] = []
+        self.failures: Counter = Counter()
         self.elapsed = 0.0
 
     def timed(self, call, *args, **kwargs):
         t0 = time.perf_counter()
         try:
             response = call(*args, timeout=60, **kwargs)
-        except Exception:
-            self.statuses.append(599)  # no answer in time: counted as a server error
+        except Exception as exc:
+            self.statuses.append(599)  # no answer: counted as a server error
+            self.failures[type(exc).__name__] += 1
             raise
         self.latencies.append((time.perf_counter() - t0) * 1000)
         self.statuses.append(response.status_code)
@@ -478,7 +483,10 @@ def main() -> None:
     errors = sum(p.errors for p in phases.values())
     for phase in phases.values():
         answers = Counter(phase.statuses)
-        print(f"{phase.name}: {dict(sorted(answers.items()))}", file=sys.stderr)
+        print(
+            f"{phase.name}: {dict(sorted(answers.items()))} {dict(phase.failures)}",
+            file=sys.stderr,
+        )
     print(
         f"places={len(need_ids)} grabbed={result['grabbed']} oversold={result['oversold']} "
         f"double_booked={result['double_booked']} cap_breaches={result['cap_breaches']} "

@@ -239,3 +239,27 @@ def _key_text(filters: tuple, after: tuple | None) -> str:
     parts.append(f"{near[0]:.{NEAR_DECIMALS}f},{near[1]:.{NEAR_DECIMALS}f}" if near else "")
     parts.append(encode_cursor(after) if after else "")
     return ":".join(str(p) for p in parts)
+
+
+# --- who may grab --------------------------------------------------------------------------
+
+PROBLEMS_SECONDS = 20  # a hall read again within this shows the same buttons
+
+
+def provider_problems(user) -> list[str]:
+    """Why this volunteer may not grab, as the hall shows it: read once per hall version and
+    ``PROBLEMS_SECONDS`` for each volunteer and language (every hall page asks; the grab
+    itself reads afresh, so a member reviewed a moment ago sees the button 20 s later at the
+    latest)."""
+    from accounts.selectors import provider_problems as read
+
+    try:
+        key = f"{_prefix()}:{_version()}:problems:{user.pk}:{get_language()}"
+    except Exception:
+        log.warning("order hall: cache unavailable", exc_info=True)
+        key = ""
+    problems = _cache_get(key)
+    if problems is None:
+        problems = [str(p) for p in read(user)]
+        _cache_set(key, problems, PROBLEMS_SECONDS)
+    return problems

@@ -213,6 +213,9 @@ class ServiceRequest(models.Model):
                 condition=~models.Q(status__in=["completed", "cancelled", "expired"]),
                 name="request_open_base",
             ),
+            # Services to confirm or rate on /orders/, the latest first: an elder's, a base's.
+            models.Index(fields=["recipient", "starts_at"], name="request_recipient_start"),
+            models.Index(fields=["base", "starts_at"], name="request_base_start"),
             models.Index(
                 fields=["street", "starts_at"],
                 condition=~models.Q(status__in=["completed", "cancelled", "expired"]),

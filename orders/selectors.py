@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import date, datetime, time, timedelta
 
+from django.db import connection
 from django.db.models import Exists, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce, Floor, Sqrt
 from django.utils import timezone
@@ -185,13 +186,14 @@ def requests_visible_to(user) -> QuerySet[ServiceRequest]:
 
 
 def _relative_ids(user) -> list[int]:
-    """Users confirmed as direct relatives of ``user``, either side declared, in one query."""
-    pairs = (
-        Relative.objects.filter(status=Relative.Status.CONFIRMED)
-        .filter(Q(member__user=user) | Q(relative=user))
-        .values_list("member__user_id", "relative_id")
-    )
-    return [other if mine == user.pk else mine for mine, other in pairs if other is not None]
+    """Users confirmed as direct relatives of ``user``, either side declared, in one query.
+
+    A UNION of the two sides: an OR across the member join makes PostgreSQL read every
+    member, where each side alone uses its own index."""
+    links = Relative.objects.filter(status=Relative.Status.CONFIRMED).order_by()
+    declared = links.filter(member__user=user, relative__isnull=False).values_list("relative_id")
+    declaring = links.filter(relative=user).values_list("member__user_id")
+    return [pk for (pk,) in declared.union(declaring)]
 
 
 def _role_ids(user, role: str, column: str) -> list[int]:
@@ -204,23 +206,41 @@ def _role_ids(user, role: str, column: str) -> list[int]:
     ]
 
 
-def requests_posted_for(user) -> QuerySet[ServiceRequest]:
-    """Open needs on the poster's side: posted by the user, their base's, their street's home
-    services (advisors)."""
+def requests_posted_for(user, *, limit: int) -> QuerySet[ServiceRequest]:
+    """The first ``limit`` open needs on the poster's side, soonest first: posted by the user,
+    their base's, their street's home services (advisors).
+
+    Each side reads its own first ``limit`` from its open-need index, then the union is
+    sorted: an OR of the sides makes PostgreSQL walk every need by date (open needs lie
+    ahead, behind years of closed ones)."""
     if _anonymous(user):
         return ServiceRequest.objects.none()
-    base_ids = _role_ids(user, StaffRole.Role.BASE_STAFF, "base_id")
-    advisor_streets = _role_ids(user, StaffRole.Role.ADVISOR, "branch_id")
-    return (
-        _requests()
-        .filter(
-            Q(posted_by=user)
-            | Q(base_id__in=base_ids)
-            | Q(mode=Mode.HOME, street_id__in=advisor_streets)
-        )
-        .exclude(status__in=ServiceRequest.CLOSED)
+    open_ids = (
+        ServiceRequest.objects.exclude(status__in=ServiceRequest.CLOSED)
         .order_by("starts_at", "pk")
+        .values_list("pk", flat=True)
     )
+    sides = [open_ids.filter(posted_by=user)]
+    sides += [
+        open_ids.filter(base_id=pk) for pk in _role_ids(user, StaffRole.Role.BASE_STAFF, "base_id")
+    ]
+    sides += [
+        open_ids.filter(mode=Mode.HOME, street_id=pk)
+        for pk in _role_ids(user, StaffRole.Role.ADVISOR, "branch_id")
+    ]
+    ids = _first_of_each(sides, limit)
+    # No related rows: the list shows the need's own columns, and each join costs planning.
+    return ServiceRequest.objects.filter(pk__in=ids).order_by("starts_at", "pk")[:limit]
+
+
+def _first_of_each(sides: list[QuerySet], limit: int):
+    """The first ``limit`` of each ordered side, as one UNION subquery where the database
+    takes a LIMIT inside one (PostgreSQL); else read as values (SQLite, ``make run``)."""
+    parts = [side[:limit] for side in sides]
+    if connection.features.supports_slicing_ordering_in_compound:
+        first, *others = parts
+        return first.union(*others) if others else first
+    return [pk for part in parts for pk in part]
 
 
 def street_queue(user) -> QuerySet[ServiceRequest]:
@@ -395,26 +415,35 @@ def ended_assignments_of(volunteer, *, limit: int) -> QuerySet[Assignment]:
     return assignments_of(volunteer).filter(pk__in=recent).order_by("-request__starts_at", "-pk")
 
 
-def assignments_to_confirm(user) -> QuerySet[Assignment]:
-    """Services this user may confirm or rate: theirs as elder, their relatives', their base's."""
+_REACHED = (  # a volunteer came: the service may be confirmed or rated
+    Assignment.Status.SIGNED_IN,
+    Assignment.Status.SIGNED_OUT,
+    Assignment.Status.COMPLETED,
+)
+
+
+def assignments_to_confirm(user, *, limit: int) -> QuerySet[Assignment]:
+    """The latest ``limit`` services this user may confirm or rate: theirs as elder, their
+    relatives', their base's.
+
+    Each elder and each base reads its own latest from its (recipient or base, start) index,
+    then the union is sorted: an OR of them makes PostgreSQL walk every need by date."""
     if _anonymous(user):
         return Assignment.objects.none()
-    recipients = [user.pk, *_relative_ids(user)]
-    base_ids = _role_ids(user, StaffRole.Role.BASE_STAFF, "base_id")
-    return (
-        Assignment.objects.filter(
-            Q(request__recipient_id__in=recipients)
-            | Q(request__base_id__in=base_ids, request__mode="institution")
-        )
-        .filter(
-            status__in=[
-                Assignment.Status.SIGNED_IN,
-                Assignment.Status.SIGNED_OUT,
-                Assignment.Status.COMPLETED,
-            ]
-        )
-        .select_related("request", "request__category", "volunteer", "evaluation")
+    reached = (
+        Assignment.objects.filter(status__in=_REACHED)
         .order_by("-request__starts_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    sides = [reached.filter(request__recipient_id=pk) for pk in [user.pk, *_relative_ids(user)]]
+    sides += [
+        reached.filter(request__base_id=pk, request__mode=Mode.INSTITUTION)
+        for pk in _role_ids(user, StaffRole.Role.BASE_STAFF, "base_id")
+    ]
+    return (
+        Assignment.objects.filter(pk__in=_first_of_each(sides, limit))
+        .select_related("request", "volunteer", "evaluation")
+        .order_by("-request__starts_at", "pk")[:limit]
     )
 
 

@@ -60,8 +60,8 @@ def my_orders(request):
         "today": [a for a in live if timezone.localdate(a.request.starts_at) <= today],
         "upcoming": [a for a in live if timezone.localdate(a.request.starts_at) > today],
         "done": list(selectors.ended_assignments_of(user, limit=DONE_SHOWN)),
-        "to_confirm": list(selectors.assignments_to_confirm(user)[:TO_CONFIRM_SHOWN]),
-        "posted": list(selectors.requests_posted_for(user)[:POSTED_SHOWN]),
+        "to_confirm": list(selectors.assignments_to_confirm(user, limit=TO_CONFIRM_SHOWN)),
+        "posted": list(selectors.requests_posted_for(user, limit=POSTED_SHOWN)),
         "may_post": NeedForm(user=user).poster != "elder" or _elder_may_post(user),
         **_grab_context(user),
     }
@@ -82,7 +82,7 @@ def available(request):
     filters = NeedFilterForm(request.GET)
     chosen = filters.chosen()
     cursor = chosen.pop("after", "")
-    problems = _provider_problems(request.user)
+    problems = hall.provider_problems(request.user)
     page = hall.page(
         street_id=chosen.get("street"),
         category_id=chosen.get("category"),
