@@ -285,6 +285,7 @@ class TransferAdmin(ReadOnlyLedgerAdmin):
         "on_behalf_of",
     )
     list_filter = ("code", "kind")
+    list_per_page = 25  # nine columns naming two accounts each: drawing a row is the cost
     search_fields = ("reference", "memo")
     # Newest first along the created_at index, and only that: any other sort column would
     # sort a million rows for one page.

@@ -201,6 +201,13 @@ class ServiceRequest(models.Model):
         indexes = [
             # The order hall pages through it (orders.selectors.published_requests).
             models.Index(fields=["status", "starts_at"], name="request_status_start"),
+            # The two approval queues (their lists, counts and date bars): a few hundred rows
+            # among 200,000, which the street index alone reaches only by discarding.
+            models.Index(
+                fields=["status", "starts_at"],
+                condition=models.Q(status__in=["submitted", "street_approved"]),
+                name="request_queue_status",
+            ),
             # "Needs I manage" on /orders/: the open needs of a poster, a base, a street (the
             # last also serves the order hall filtered by street).
             models.Index(
