@@ -154,6 +154,15 @@ def page(
     return HallPage(needs=needs, next_cursor=following, later=after is not None, cache_key=key)
 
 
+def _versioned_key(suffix: str) -> str:
+    """A key under the hall's current version, or "" when the cache cannot be reached."""
+    try:
+        return f"{_prefix()}:{_version()}:{suffix}"
+    except Exception:
+        log.warning("order hall: cache unavailable", exc_info=True)
+        return ""
+
+
 def _cached_rows(filters: tuple, after: tuple | None) -> tuple[list[ServiceRequest], str]:
     street_id, category_id, day, near = filters
     query = {
@@ -164,18 +173,11 @@ def _cached_rows(filters: tuple, after: tuple | None) -> tuple[list[ServiceReque
         "after": after,
         "limit": PAGE_SIZE + 1,  # one more says whether a next page exists
     }
-    try:
-        key = f"{_prefix()}:{_version()}:{_key_text(filters, after)}"
-        rows = cache.get(key)
-    except Exception:  # without a cache the hall still works, uncached
-        log.warning("order hall: cache unavailable", exc_info=True)
-        return selectors.published_requests(**query), ""
-    if rows is None:
+    key = _versioned_key(_key_text(filters, after))
+    rows = _cache_get(key)
+    if rows is None:  # not cached, or no cache at all: the hall still works, uncached
         rows = selectors.published_requests(**query)
-        try:
-            cache.set(key, rows, CACHE_SECONDS)
-        except Exception:
-            log.warning("order hall: could not cache a page", exc_info=True)
+        _cache_set(key, rows, CACHE_SECONDS)
     return rows, key
 
 
@@ -253,11 +255,7 @@ def provider_problems(user) -> list[str]:
     latest)."""
     from accounts.selectors import provider_problems as read
 
-    try:
-        key = f"{_prefix()}:{_version()}:problems:{user.pk}:{get_language()}"
-    except Exception:
-        log.warning("order hall: cache unavailable", exc_info=True)
-        key = ""
+    key = _versioned_key(f"problems:{user.pk}:{get_language()}")
     problems = _cache_get(key)
     if problems is None:
         problems = [str(p) for p in read(user)]
