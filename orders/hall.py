@@ -1,16 +1,15 @@
 """The order hall's pages (抢单大厅): keyset-paged, and shared between volunteers in the cache.
 
 A page of the hall is the same for every volunteer who asks with the same filters and cursor;
-only whether they may grab (and the early-access sentence, which reads the clock) is theirs.
-So the rows of a page are cached under the hall's version, which every change of a need's
-publication or of its taken places moves on (``bump``): a cached page is at most one change
-behind for the moment a transaction takes to commit, never a page of needs closed since. The
-grab service decides anyway: it re-reads and re-checks the need under its lock.
-"""
+only the CSRF token and path are theirs, and whether they may grab (the page of one who may
+not is drawn for them alone). So the rows of a page, and the page itself, are cached under
+the hall's version, which every change of a need's publication or of its taken places moves
+on (``bump``): a cached page is at most one change behind for the moment a transaction takes
+to commit, never a page of needs closed since. The grab service decides anyway: it re-reads
+and re-checks the need under its lock."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -18,10 +17,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.http import HttpResponse
 from django.middleware.csrf import get_token
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import mark_safe
+from django.utils.html import escape
 from django.utils.translation import get_language
 
 from orders import selectors
@@ -131,6 +132,77 @@ def rounded(near: tuple[float, float] | None) -> tuple[float, float] | None:
     return round(near[0], NEAR_DECIMALS), round(near[1], NEAR_DECIMALS)
 
 
+@dataclass
+class Hall:
+    """What one request of the hall found in the cache, or read."""
+
+    problems: list[str]  # why this volunteer may not grab ([] : they may)
+    html: str = ""  # the whole page, current and made theirs; "" : draw it (``draw``)
+    key: str = ""  # where the page, once drawn, is shared ("" : it is this viewer's alone)
+    page: HallPage | None = None  # the needs, read only when the page is drawn
+
+
+def read(request, *, cursor: str = "", shared: bool = True, **filters) -> Hall:
+    """The hall for this volunteer. A page is the same for every volunteer of one language
+    and kind who may grab, with the same filters and cursor: the whole page is cached under
+    the hall's version with what the clock changes (needs started since, an early-access
+    note ended), and only the CSRF token and the path are each viewer's. After the version,
+    one round trip fetches the page and why this volunteer may not grab. ``filters``:
+    ``street_id``, ``category_id``, ``day``, ``near``; ``shared=False`` (the viewer has
+    messages to see) draws the page for them alone."""
+    near = rounded(filters.get("near"))
+    wanted = (filters.get("street_id"), filters.get("category_id"), filters.get("day"), near)
+    after = decode_cursor(cursor, near=near is not None)
+    base = _versioned_key("")
+    rows_key = base and base + _key_text(wanted, after)
+    page_key = rows_key and f"{rows_key}:page:{get_language()}:{int(request.user.is_staff)}"
+    keys = {"problems": base and f"{base}problems:{request.user.pk}:{get_language()}"}
+    found = _cache_get_many({**keys, "page": page_key if shared else ""})
+    problems = found.get("problems")
+    if problems is None:
+        problems = _read_problems(request.user)
+        _cache_set(keys["problems"], problems, PROBLEMS_SECONDS)
+    shared = shared and not problems  # what a volunteer lacks is said on their page alone
+    cached = found.get("page") if shared else None
+    if cached and cached[1] == _shown(cached[0]):
+        return Hall(problems=problems, html=_made_theirs(request, cached[2]))
+    rows = _cache_get(rows_key)
+    if rows is None:  # not cached, or no cache at all: the hall still works, uncached
+        rows = _read_rows(wanted, after)
+        _cache_set(rows_key, rows, CACHE_SECONDS)
+    hall_page = _page_of(rows, near=near, after=after, key=rows_key)
+    return Hall(problems=problems, key=page_key if shared else "", page=hall_page)
+
+
+def draw(request, found: Hall, context: dict) -> HttpResponse:
+    """Draw the hall's page; a shared one is cached for the next volunteers."""
+    if not found.key:
+        return render(request, TEMPLATE, context)
+    html = render_to_string(
+        TEMPLATE, {**context, "csrf_token": CSRF_SLOT, "next_path": PATH_SLOT}, request=request
+    )
+    meta = [(req.pk, req.starts_at, req.early_access_until) for req in found.page.needs]
+    _cache_set(found.key, (meta, _shown(meta), html), CACHE_SECONDS)
+    return HttpResponse(_made_theirs(request, html))
+
+
+def _shown(meta: list[tuple]) -> str:
+    """What the clock changes on a page: which needs have not started, which are still in
+    early access."""
+    now = timezone.now()
+    return ",".join(
+        f"{pk}:{int(until is not None and now < until)}"
+        for pk, starts_at, until in meta
+        if starts_at > now
+    )
+
+
+def _made_theirs(request, html: str) -> str:
+    """A page drawn for everyone, with this viewer's CSRF token and path put in."""
+    html = html.replace(CSRF_SLOT, get_token(request))
+    return html.replace(PATH_SLOT, escape(request.get_full_path()))
+
+
 def page(
     *,
     street_id: int | None = None,
@@ -142,8 +214,16 @@ def page(
     """One page of open needs, soonest first, or by distance band given a location."""
     near = rounded(near)
     after = decode_cursor(cursor, near=near is not None)
-    filters = (street_id, category_id, day, near)
-    rows, key = _cached_rows(filters, after)
+    wanted = (street_id, category_id, day, near)
+    key = _versioned_key(_key_text(wanted, after))
+    rows = _cache_get(key)
+    if rows is None:  # not cached, or no cache at all: the hall still works, uncached
+        rows = _read_rows(wanted, after)
+        _cache_set(key, rows, CACHE_SECONDS)
+    return _page_of(rows, near=near, after=after, key=key)
+
+
+def _page_of(rows: list, *, near, after: tuple | None, key: str) -> HallPage:
     now = timezone.now()
     # Rows cached a few seconds ago may include a need that has started since.
     needs = [req for req in rows[:PAGE_SIZE] if req.starts_at > now]
@@ -163,57 +243,25 @@ def _versioned_key(suffix: str) -> str:
         return ""
 
 
-def _cached_rows(filters: tuple, after: tuple | None) -> tuple[list[ServiceRequest], str]:
-    street_id, category_id, day, near = filters
-    query = {
-        "street_id": street_id,
-        "category_id": category_id,
-        "day": day,
-        "near": near,
-        "after": after,
-        "limit": PAGE_SIZE + 1,  # one more says whether a next page exists
-    }
-    key = _versioned_key(_key_text(filters, after))
-    rows = _cache_get(key)
-    if rows is None:  # not cached, or no cache at all: the hall still works, uncached
-        rows = selectors.published_requests(**query)
-        _cache_set(key, rows, CACHE_SECONDS)
-    return rows, key
+def _read_rows(wanted: tuple, after: tuple | None) -> list[ServiceRequest]:
+    street_id, category_id, day, near = wanted
+    return selectors.published_requests(
+        street_id=street_id,
+        category_id=category_id,
+        day=day,
+        near=near,
+        after=after,
+        limit=PAGE_SIZE + 1,  # one more says whether a next page exists
+    )
 
 
 # --- the cards, drawn once -----------------------------------------------------------------
 
-# Stands for the viewer's CSRF token in cards drawn for everyone; each answer puts its own in.
+TEMPLATE = "orders/available.html"
+# Stand for the viewer's CSRF token and path in a page drawn for everyone; each answer puts
+# its own in.
 CSRF_SLOT = "hall-csrf-slot-0f3c9a"
-
-
-def cards(request, hall_page: HallPage, *, grab: bool, form: dict) -> str:
-    """The page's filter form and cards as HTML. Drawing them costs more than all the page's
-    queries, and they are the same for every volunteer of one language who may grab (or not)
-    with the same filters: they are cached beside the rows, under a key that also names what
-    the clock changes. ``form`` holds the filter form's lists (lazy querysets) and values."""
-    # What the clock changes: needs that started since are gone, an early-access note ends.
-    now = timezone.now()
-    shown = ",".join(f"{req.pk}:{int(req.in_early_access(now))}" for req in hall_page.needs)
-    key = hall_page.cache_key and (
-        f"{hall_page.cache_key}:cards:{get_language()}:{int(grab)}:"
-        f"{hashlib.blake2b(shown.encode(), digest_size=8).hexdigest()}"
-    )
-    html = _cache_get(key)
-    if html is None:
-        html = render_to_string(
-            "orders/_hall_cards.html",
-            {
-                **form,  # the filter form: its lists are read only when drawn
-                "needs": hall_page.needs,
-                "grab": grab,
-                "later": hall_page.later,
-                "csrf_token": CSRF_SLOT,
-            },
-            request=request,
-        )
-        _cache_set(key, html, CACHE_SECONDS)
-    return mark_safe(html.replace(CSRF_SLOT, get_token(request)))  # noqa: S308 (our template)
+PATH_SLOT = "/hall-path-slot-5b81e2"
 
 
 def _cache_get(key: str):
@@ -224,6 +272,19 @@ def _cache_get(key: str):
     except Exception:
         log.warning("order hall: cache unavailable", exc_info=True)
         return None
+
+
+def _cache_get_many(keys: dict[str, str]) -> dict:
+    """The values cached under ``keys`` (name → key), by name; {} when the cache is down."""
+    by_key = {key: name for name, key in keys.items() if key}
+    if not by_key:
+        return {}
+    try:
+        found = cache.get_many(list(by_key))
+    except Exception:
+        log.warning("order hall: cache unavailable", exc_info=True)
+        return {}
+    return {by_key[key]: value for key, value in found.items()}
 
 
 def _cache_set(key: str, value, seconds: int) -> None:
@@ -248,16 +309,10 @@ def _key_text(filters: tuple, after: tuple | None) -> str:
 PROBLEMS_SECONDS = 20  # a hall read again within this shows the same buttons
 
 
-def provider_problems(user) -> list[str]:
-    """Why this volunteer may not grab, as the hall shows it: read once per hall version and
-    ``PROBLEMS_SECONDS`` for each volunteer and language (every hall page asks; the grab
-    itself reads afresh, so a member reviewed a moment ago sees the button 20 s later at the
-    latest)."""
+def _read_problems(user) -> list[str]:
+    """Why this volunteer may not grab, as the hall shows it: cached per hall version for
+    ``PROBLEMS_SECONDS`` for each volunteer and language (the grab itself reads afresh, so a
+    member reviewed a moment ago sees the button 20 s later at the latest)."""
     from accounts.selectors import provider_problems as read
 
-    key = _versioned_key(f"problems:{user.pk}:{get_language()}")
-    problems = _cache_get(key)
-    if problems is None:
-        problems = [str(p) for p in read(user)]
-        _cache_set(key, problems, PROBLEMS_SECONDS)
-    return problems
+    return [str(p) for p in read(user)]

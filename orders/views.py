@@ -82,32 +82,33 @@ def available(request):
     filters = NeedFilterForm(request.GET)
     chosen = filters.chosen()
     cursor = chosen.pop("after", "")
-    problems = hall.provider_problems(request.user)
-    page = hall.page(
+    query = {name: str(value) for name, value in chosen.items()}
+    near = hall.rounded(filters.near())
+    found = hall.read(
+        request,
+        cursor=cursor,
+        shared=not len(messages.get_messages(request)),
         street_id=chosen.get("street"),
         category_id=chosen.get("category"),
         day=chosen.get("day"),
-        near=filters.near(),
-        cursor=cursor,
+        near=near,
     )
-    query = {name: str(value) for name, value in chosen.items()}
-    near = hall.rounded(filters.near())
-    form = {
+    if found.html:
+        return HttpResponse(found.html)
+    page = found.page
+    context = {
         "streets": Branch.objects.filter(kind=Branch.Kind.STREET).order_by("name"),
         "categories": selectors.active_categories(),
-        # The rounded place the hall was sorted by: the cached form never carries another
+        # The rounded place the hall was sorted by: a shared page never carries another
         # volunteer's exact location.
         "filters": {**query, **({"lat": near[0], "lng": near[1]} if near else {})},
-    }
-    context = {
         "needs": page.needs,
-        "cards": hall.cards(request, page, grab=not problems, form=form),
+        "later": page.later,
+        "grab": not found.problems,
+        "problems": found.problems,
         **_hall_links(query, page),
-        "filters": query,
-        "problems": problems,
-        "can_grab": not problems,
     }
-    return render(request, "orders/available.html", context)
+    return hall.draw(request, found, context)
 
 
 def _hall_links(query: dict, page: hall.HallPage) -> dict:

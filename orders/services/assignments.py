@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -101,40 +101,43 @@ def grab_place(*, service_request: ServiceRequest, volunteer: User) -> Assignmen
     if problems:
         raise OrderError(" ".join(str(p) for p in problems))
     _check_early_access(volunteer, req)
+    # One grab at a time per volunteer (the checks below), and people before needs.
+    User.objects.select_for_update(no_key=True).filter(pk=volunteer.pk).first()
     if Assignment.objects.filter(request=req, volunteer=volunteer).exists():
         raise OrderError(_("You have already grabbed a place on this need."))
-    # One grab at a time per volunteer (the overlap check below), and people before needs.
-    User.objects.select_for_update(no_key=True).filter(pk=volunteer.pk).first()
+    _check_overlap(volunteer, req)
+    # Read before the claim: others grabbing this need wait on its row only for the writes.
+    escrow, account = _escrow(req), ledger_selectors.member_account(volunteer)
     # The claim: one conditional UPDATE decides, and keeps the need's row locked to the end.
     claimed = ServiceRequest.objects.filter(
         pk=req.pk, status=Status.PUBLISHED, filled__lt=F("places")
     ).update(filled=F("filled") + 1)
     if not claimed:
         _refuse_claim(req.pk)
-    _check_overlap(volunteer, req)
     place = Place.objects.filter(request=req, state=Place.State.OPEN).order_by("number").first()
     if place is None:  # the counter and the places disagree: refuse rather than oversell
         raise OrderError(_("All places of this need have been taken."))
     place.state = Place.State.TAKEN
     place.save(update_fields=["state"])
-    try:
-        with transaction.atomic():
-            assignment = Assignment.objects.create(
-                request=req,
-                place=place,
-                volunteer=volunteer,
-                status=AStatus.CONFIRMED if req.auto_confirm else AStatus.GRABBED,
-                confirmed_at=timezone.now() if req.auto_confirm else None,
-            )
+    try:  # no savepoint: the volunteer's lock makes this a backstop, and it ends the grab
+        assignment = Assignment.objects.create(
+            request=req,
+            place=place,
+            volunteer=volunteer,
+            status=AStatus.CONFIRMED if req.auto_confirm else AStatus.GRABBED,
+            confirmed_at=timezone.now() if req.auto_confirm else None,
+            # One per volunteer and need (assignment_unique_volunteer): known before the row.
+            reservation_transfer_id=transfer_id(f"reserve:need:{req.pk}:volunteer:{volunteer.pk}"),
+        )
     except IntegrityError as exc:
         raise OrderError(_("You have already grabbed a place on this need.")) from exc
-    assignment.reservation_transfer_id = transfer_id(f"reserve:assignment:{assignment.pk}")
-    assignment.save(update_fields=["reservation_transfer_id"])
+    _event(req, "grabbed", actor=volunteer, assignment=assignment)
+    # Last: the district's escrow is every grab's, held from here to the commit.
     _ledger(
         ledger.transfer,
         transfer_id=assignment.reservation_transfer_id,
-        debit=_escrow(req),
-        credit=ledger_selectors.member_account(volunteer),
+        debit=escrow,
+        credit=account,
         amount=req.duration_minutes,
         code="service",
         actor=volunteer,
@@ -143,7 +146,6 @@ def grab_place(*, service_request: ServiceRequest, volunteer: User) -> Assignmen
         reference=place.reference,
         memo=f"need:{req.pk}",
     )
-    _event(req, "grabbed", actor=volunteer, assignment=assignment)
     return assignment
 
 
