@@ -12,8 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Relative
-from branches.adminutils import ScopedAdmin, roles_of
-from branches.selectors import branches_visible_to
+from branches.adminutils import ScopedAdmin, roles_of, visible_branch_ids
 from ledger import gifts
 from ledger.admin import LargeListAdmin
 from ledger.forms import ReasonForm
@@ -53,7 +52,7 @@ class GiftAdmin(LargeListAdmin, ScopedAdmin):
     actions = ["approve_selected", "reject_selected"]
 
     def scope(self, request, queryset):
-        return queryset.filter(street__in=branches_visible_to(request.user))
+        return queryset.filter(street_id__in=visible_branch_ids(request))
 
     # Read-only for everyone: the services decide. Street staff and head office may look
     # and decide; the scope (and the service's own check) keeps each to their streets.

@@ -8,14 +8,19 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import DateFieldListFilter
-from django.contrib.admin.views.main import ChangeList
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from branches.adminutils import CappedCountPaginator, CheckedIdsMixin, LargeList, ScopedAdmin
+from branches.adminutils import (
+    CappedCountPaginator,
+    CheckedIdsMixin,
+    LargeList,
+    QuickLinksChangeList,
+    ScopedAdmin,
+)
 from orders import selectors, services
 from orders.models import (
     Assignment,
@@ -103,7 +108,7 @@ REQUEST_FIELDS = (
 )
 
 
-class NeedList(ChangeList):
+class NeedList(QuickLinksChangeList):
     def get_queryset(self, request, exclude_parameters=None):
         # The selectors join what a need's own page shows (poster, recipient, district); a
         # row needs three of them, and each join more costs the planner on every view.
@@ -181,9 +186,13 @@ class RejectForm(Form):
 
 
 class QueueAdmin(ReadOnlyRequestAdmin):
-    """One approval level: approve or reject (with a reason), one by one or in bulk."""
+    """One approval level: approve or reject (with a reason), one by one or in bulk. Filtered
+    by date like the list of all needs: the date hierarchy's two reads of the whole queue
+    (its first and last date, then its distinct years) were a fifth of the page."""
 
     actions = ["approve_selected", "reject_selected"]
+    date_hierarchy = None
+    list_filter = ServiceRequestAdmin.list_filter
     approve_service = None  # set by subclasses
 
     # The queues are proxies without their own history: after the scope check, show the
