@@ -436,8 +436,8 @@ def _charge_daily(*, user_id: int, service_date: date, minutes: int, owner: Acco
         .filter(user_id=user_id, service_date=service_date)
         .first()
     )
-    if counter is None:
-        counter = DailyCredit.objects.create(
+    if counter is None:  # the day's first: written with its minutes, one statement
+        counter = DailyCredit(
             user_id=user_id,
             service_date=service_date,
             minutes=0,
@@ -449,7 +449,11 @@ def _charge_daily(*, user_id: int, service_date: date, minutes: int, owner: Acco
             % {"owner": _owner(owner), "cap": hours(counter.limit), "date": service_date},
             code="daily_cap",
         )
-    DailyCredit.objects.filter(pk=counter.pk).update(minutes=F("minutes") + minutes)
+    if counter.pk is None:
+        counter.minutes = minutes
+        counter.save(force_insert=True)
+    else:
+        DailyCredit.objects.filter(pk=counter.pk).update(minutes=F("minutes") + minutes)
 
 
 def _check_same_content(first: Transfer, op: Operation, known: dict) -> None:

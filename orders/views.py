@@ -177,7 +177,11 @@ def detail(request, pk: int):
 @login_required
 @require_POST
 def grab(request, pk: int):
-    req = get_object_or_404(ServiceRequest, pk=pk, status=ServiceRequest.Status.PUBLISHED)
+    # What a refusal reads, and no more: in a storm most grabs end with this one row.
+    fields = ("title", "status", "starts_at", "filled", "places")
+    req = get_object_or_404(
+        ServiceRequest.objects.only(*fields), pk=pk, status=ServiceRequest.Status.PUBLISHED
+    )
     try:
         refusal = services.grab_refusal(req)  # full or closed: answered without a transaction
         if refusal:
