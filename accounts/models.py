@@ -25,6 +25,10 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.full_name or (str(self.phone) if self.phone else self.username)
 
+    def get_short_name(self) -> str:
+        # The admin greets staff by this: their name, never a username such as staff01.
+        return str(self)
+
 
 class Member(models.Model):
     """A person's time-bank membership: capacities, street, real-name data and review state.
@@ -61,7 +65,9 @@ class Member(models.Model):
         MALE = "M", _("Male")
         FEMALE = "F", _("Female")
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="member")
+    user = models.OneToOneField(
+        User, verbose_name=_("person"), on_delete=models.CASCADE, related_name="member"
+    )
     role = models.CharField(_("registered as"), max_length=16, choices=Role.choices)
     capacity = models.CharField(
         _("may"), max_length=16, choices=Capacity.choices, default=Capacity.PROVIDE
@@ -263,7 +269,7 @@ class Relative(models.Model):
         related_name="+",
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("applied at"), auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -93,9 +93,13 @@ class ServiceBase(models.Model):
         related_name="+",
     )
     certified_at = models.DateTimeField(_("certified at"), null=True, blank=True)
-    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("applied at"), auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -207,13 +207,15 @@ class AccountAdmin(ReadOnlyLedgerAdmin):
         "base",
         "system_role",
         "district",
-        "posted_debits",
-        "posted_credits",
-        "pending_debits",
-        "pending_credits",
-        "max_balance",
+        # In hours, as people count them; the stored minutes are the ledger's own.
+        "balance_hours",
+        "available_hours",
+        "pending_in",
+        "pending_out",
+        "cap",
         "created_at",
     )
+    readonly_fields = fields
     change_list_template = "admin/ledger/account/change_list.html"
 
     def get_queryset(self, request):

@@ -48,6 +48,15 @@ MEASURE = """() => {
     const name = el.name || el.textContent.trim();
     if (box.height < 44) small.push(`${el.tagName} ${name} ${box.height}`);
   }
+  // The login and signup pages' own links and boxes: 44 px each way (WCAG 2.5.5).
+  const own = 'main a[href^="/auth/"], form[action^="/auth/"] input[type=checkbox]';
+  for (const el of document.querySelectorAll(own)) {
+    if (!visible(el)) continue;
+    const box = el.getBoundingClientRect();
+    const name = el.name || el.textContent.trim();
+    const size = `${box.width}×${box.height}`;
+    if (box.width < 44 || box.height < 44) small.push(`${el.tagName} ${name} ${size}`);
+  }
   const tiny = [];
   const copy = 'p, li, dd, dt, td, label, .help, .helptext'.split(', ').map(s => 'main ' + s);
   for (const el of document.querySelectorAll(copy.join(', '))) {

@@ -644,7 +644,7 @@ def test_the_statement_names_the_item(spender, clerk_a, rice, point_a):
     order = place(spender, rice, point_a)
     account = account_of(spender)
     hold = Transfer.objects.get(pk=order.transfer_id)
-    assert describe(account, hold) == "预留：兑换 大米 5 斤"
+    assert describe(account, hold) == "暂时留出：兑换 大米 5 斤"
 
     collected = services.collect_order(point=point_a, code=order.code, actor=clerk_a)
     line = selectors.statement_for(account).get(pk=collected.resolution_id)

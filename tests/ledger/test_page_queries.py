@@ -190,10 +190,10 @@ def test_it_lists_a_bounded_number_of_reservations_and_says_when_more_are_held(
     client.force_login(alice)
     url = reverse("ledger:my_coins")
     html = client.get(url).content.decode()
-    assert html.count("预留：") == 3 and 'data-testid="more-pending"' not in html
+    assert html.count("暂时留出：") == 3 and 'data-testid="more-pending"' not in html
     monkeypatch.setattr(views, "PENDING_SHOWN", 2)
     html = client.get(url).content.decode()
-    assert html.count("预留：") == 2 and 'data-testid="more-pending"' in html
+    assert html.count("暂时留出：") == 2 and 'data-testid="more-pending"' in html
 
 
 @pytest.mark.django_db

@@ -16,7 +16,7 @@ from tests.factories import MemberFactory, RelativeFactory
 from tests.ledger.test_donations import HOUR, earn, mark_in_need
 
 pytestmark = pytest.mark.django_db
-LEDGER_WORDS = ("托管账户", "发放池", "待定预留", "订单冻结")
+LEDGER_WORDS = ("托管", "发放池", "待定", "预留", "冻结")
 ENGLISH_LEDGER_WORDS = ("escrow", "grant pool", "order hold", "pending reservation")
 
 

@@ -61,7 +61,7 @@ def test_it_shows_balance_pending_and_statement_in_hours(
     assert 'data-testid="balance">11 小时<' in html
     assert "+12.5 小时" in html and "−1.5 小时" in html and "+2 小时" in html
     assert "阿*" in html and "阿波" not in html and "2026-11-30" in html
-    assert "余额" in html and "待定" in html
+    assert "余额" in html and "暂时留出的时间币" in html
 
 
 @pytest.mark.django_db
