@@ -9,9 +9,11 @@ from accounts import idnumbers, services
 from accounts.models import Insurance, IntegrityRecord, Member, Relative, Training, User
 from accounts.selectors import people_matching
 from branches.adminutils import (
+    DecisionButtons,
     LargeList,
     ScopedAdmin,
     StreetListFilter,
+    decided_message,
     document_link,
     managed_street_ids,
     reason_action,
@@ -106,8 +108,15 @@ class InsuranceInline(ServiceCheckedInline):
 
 
 @admin.register(Member)
-class MemberAdmin(LargeList, ScopedAdmin):
-    """后台注册审核列表: the street's members, newest first, with review actions."""
+class MemberAdmin(DecisionButtons, LargeList, ScopedAdmin):
+    """后台注册审核列表: the street's members, newest first, with review actions (and approve
+    and reject buttons on each registration waiting for review)."""
+
+    approved_message = gettext_lazy("Approved %(count)s registration(s): %(names)s.")
+    rejected_message = gettext_lazy(
+        "Rejected %(count)s registration(s): %(names)s. Reason: %(reason)s"
+    )
+    decision_error = services.AccountsError
 
     form = ModelForm
     list_display = (
@@ -261,30 +270,55 @@ class MemberAdmin(LargeList, ScopedAdmin):
         description=gettext_lazy("Approve selected registrations"), permissions=["change"]
     )
     def approve(self, request, queryset):
+        done = []
+
+        def apply(member):
+            self.approve_one(request, member)
+            done.append(self.decision_name(member))
+
         run_for_each(
             self,
             request,
-            queryset,
-            lambda m: services.review_member(member=m, approve=True, actor=request.user),
+            queryset.select_related("user"),
+            apply,
             error_class=services.AccountsError,
             done_message=_("%(count)s registration(s) approved."),
+            message=lambda: decided_message(self.approved_message, done),
         )
 
     @admin.action(
         description=gettext_lazy("Reject selected registrations…"), permissions=["change"]
     )
     def reject(self, request, queryset):
+        done, given = [], []
+
+        def apply(member, reason):
+            self.reject_one(request, member, reason)
+            done.append(self.decision_name(member))
+            given[:] = [reason]
+
         return reason_action(
             self,
             request,
-            queryset,
+            queryset.select_related("user"),
             title=_("Reject registrations"),
-            apply=lambda m, reason: services.review_member(
-                member=m, approve=False, reason=reason, actor=request.user
-            ),
+            apply=apply,
             error_class=services.AccountsError,
             done_message=_("%(count)s registration(s) rejected."),
+            message=lambda: decided_message(self.rejected_message, done, *given),
         )
+
+    def is_waiting(self, obj: Member) -> bool:
+        return obj.status == Member.Status.APPLIED
+
+    def decision_name(self, obj: Member) -> str:
+        return obj.user.full_name or obj.user.username
+
+    def approve_one(self, request, obj: Member) -> None:
+        services.review_member(member=obj, approve=True, actor=request.user)
+
+    def reject_one(self, request, obj: Member, reason: str) -> None:
+        services.review_member(member=obj, approve=False, reason=reason, actor=request.user)
 
     @admin.action(description=gettext_lazy("Suspend selected members…"), permissions=["change"])
     def suspend(self, request, queryset):
@@ -366,7 +400,13 @@ class HardshipNoteForm(Form):
 
 
 @admin.register(Relative)
-class RelativeAdmin(LargeList, ScopedAdmin):
+class RelativeAdmin(DecisionButtons, LargeList, ScopedAdmin):
+    approved_message = gettext_lazy("Confirmed %(count)s relative link(s): %(names)s.")
+    rejected_message = gettext_lazy(
+        "Rejected %(count)s relative link(s): %(names)s. Reason: %(reason)s"
+    )
+    decision_error = services.AccountsError
+
     list_display = ("member", "relative", "relative_phone", "relation", "status", "created_at")
     list_filter = ("status", "relation")
     list_select_related = ("member__user", "member__street", "relative")
@@ -395,6 +435,18 @@ class RelativeAdmin(LargeList, ScopedAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def is_waiting(self, obj: Relative) -> bool:
+        return obj.status == Relative.Status.PENDING
+
+    def decision_name(self, obj: Relative) -> str:
+        return f"{obj.member.user} · {obj.relative or obj.relative_phone}"
+
+    def approve_one(self, request, obj: Relative) -> None:
+        services.review_relative(link=obj, approve=True, actor=request.user)
+
+    def reject_one(self, request, obj: Relative, reason: str) -> None:
+        services.review_relative(link=obj, approve=False, reason=reason, actor=request.user)
 
     @admin.display(description=gettext_lazy("proof document"))
     def proof_document(self, obj):

@@ -4,11 +4,14 @@ from django.utils.translation import gettext_lazy
 
 from branches import services
 from branches.adminutils import (
+    DecisionButtons,
     ScopedAdmin,
     StreetListFilter,
+    decided_message,
     document_link,
     managed_street_ids,
     reason_action,
+    roles_of,
     run_for_each,
 )
 from branches.models import Branch, ServiceBase, StaffRole
@@ -28,8 +31,16 @@ class BranchAdmin(ScopedAdmin):
 
 
 @admin.register(ServiceBase)
-class ServiceBaseAdmin(ScopedAdmin):
+class ServiceBaseAdmin(DecisionButtons, ScopedAdmin):
+    """Bases of the user's streets. An application waits first for its street branch, then
+    for the head office's certification: the buttons decide the level it waits at."""
+
     form = ModelForm  # text refuses control characters, as on every form of ours
+    approved_message = gettext_lazy("Approved %(count)s base application(s): %(names)s.")
+    rejected_message = gettext_lazy(
+        "Rejected %(count)s base application(s): %(names)s. Reason: %(reason)s"
+    )
+    decision_error = services.OrganisationError
     list_display = ("name", "kind", "street", "status", "licence_number", "contact_name")
     list_filter = ("status", "kind", ("street", StreetListFilter))
     list_select_related = ("street",)
@@ -73,6 +84,36 @@ class ServiceBaseAdmin(ScopedAdmin):
         # Private storage has no public URL: the link goes to the scoped download view.
         return document_link(obj.document, "branches:base_document", obj.pk)
 
+    def is_waiting(self, obj: ServiceBase) -> bool:
+        return obj.status in (ServiceBase.Status.APPLIED, ServiceBase.Status.STREET_APPROVED)
+
+    def decision_name(self, obj: ServiceBase) -> str:
+        return obj.name
+
+    def may_decide(self, request, obj=None) -> bool:
+        """The street branch decides an application, then the head office certifies it."""
+        if not self.has_change_permission(request, obj):
+            return False
+        if obj is None or request.user.is_superuser:
+            return True
+        deciding = {
+            ServiceBase.Status.APPLIED: StaffRole.Role.STREET_STAFF,
+            ServiceBase.Status.STREET_APPROVED: StaffRole.Role.HEAD_OFFICE,
+        }.get(obj.status)
+        return deciding in roles_of(request)
+
+    def approve_one(self, request, obj: ServiceBase) -> None:
+        if obj.status == ServiceBase.Status.STREET_APPROVED:
+            services.certify_base(base=obj, approve=True, actor=request.user)
+        else:
+            services.review_base(base=obj, approve=True, actor=request.user)
+
+    def reject_one(self, request, obj: ServiceBase, reason: str) -> None:
+        if obj.status == ServiceBase.Status.STREET_APPROVED:
+            services.certify_base(base=obj, approve=False, reason=reason, actor=request.user)
+        else:
+            services.review_base(base=obj, approve=False, reason=reason, actor=request.user)
+
     def _each(self, request, queryset, apply, done_message):
         run_for_each(
             self,
@@ -103,12 +144,12 @@ class ServiceBaseAdmin(ScopedAdmin):
 
     @admin.action(description=gettext_lazy("Reject applications…"), permissions=["change"])
     def reject(self, request, queryset):
+        done, given = [], []
+
         def apply(base, reason):
-            if base.status == ServiceBase.Status.STREET_APPROVED:
-                return services.certify_base(
-                    base=base, approve=False, reason=reason, actor=request.user
-                )
-            return services.review_base(base=base, approve=False, reason=reason, actor=request.user)
+            self.reject_one(request, base, reason)
+            done.append(base.name)
+            given[:] = [reason]
 
         return reason_action(
             self,
@@ -118,6 +159,7 @@ class ServiceBaseAdmin(ScopedAdmin):
             apply=apply,
             error_class=services.OrganisationError,
             done_message=_("%(count)s application(s) rejected."),
+            message=lambda: decided_message(self.rejected_message, done, *given),
         )
 
     @admin.action(description=gettext_lazy("Suspend…"), permissions=["change"])

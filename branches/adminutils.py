@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.utils import quote
+from django.contrib.admin.utils import quote, unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -216,8 +216,11 @@ class ReasonForm(Form):
     )
 
 
-def run_for_each(modeladmin, request, queryset, apply, *, error_class, done_message) -> None:
-    """Apply a service to each selected object; report successes and each refusal."""
+def run_for_each(
+    modeladmin, request, queryset, apply, *, error_class, done_message, message=None
+) -> None:
+    """Apply a service to each selected object; report successes and each refusal.
+    ``message``, if given, says what was done (called after the run) instead of the count."""
     done = 0
     for obj in queryset:
         try:
@@ -227,7 +230,8 @@ def run_for_each(modeladmin, request, queryset, apply, *, error_class, done_mess
         else:
             done += 1
     if done:
-        modeladmin.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+        text = message() if message else done_message % {"count": done}
+        modeladmin.message_user(request, text, messages.SUCCESS)
 
 
 def reason_action(
@@ -241,6 +245,7 @@ def reason_action(
     done_message,
     form_class=ReasonForm,
     field="reason",
+    message=None,
 ):
     """An admin action that first asks for a reason (rejection, suspension), or another
     value (``form_class`` and its ``field``)."""
@@ -254,6 +259,7 @@ def reason_action(
             lambda obj: apply(obj, reason),
             error_class=error_class,
             done_message=done_message,
+            message=message,
         )
         return None
     context = {
@@ -284,3 +290,192 @@ def document_link(document, url_name: str, *args) -> str:
         reverse(url_name, args=args),
         _("View document"),
     )
+
+
+class DecisionButtons:
+    """Approve and reject buttons on each waiting row and on the object's page, besides the
+    bulk actions. Approve POSTs at once; reject opens a page that asks for the reason. Both
+    go through the subclass's services (``approve_one``, ``reject_one``), on an object read
+    through the page's own scope (out of scope: 404), by a user with ``decide_permission``
+    on it (else 403), and end with a message naming what was decided.
+
+    Subclasses set ``approved_message`` and ``rejected_message`` (``%(count)s``,
+    ``%(names)s`` and, for the rejection, ``%(reason)s``; the bulk actions say the same),
+    ``decision_error`` (the services' error class) and ``reject_form`` (a form with a
+    ``reason`` field), and define ``is_waiting``, ``approve_one`` and ``reject_one``."""
+
+    approved_message = None
+    rejected_message = None
+    decision_error = Exception
+    reject_form = ReasonForm
+    decide_permission = "change"
+    change_form_template = "admin/timebank_decision_change_form.html"
+
+    @property
+    def media(self):
+        return super().media + forms.Media(css={"all": ["branches/decisions.css"]})
+
+    def is_waiting(self, obj) -> bool:
+        raise NotImplementedError
+
+    def approve_one(self, request, obj) -> None:
+        raise NotImplementedError
+
+    def reject_one(self, request, obj, reason: str) -> None:
+        raise NotImplementedError
+
+    def decision_name(self, obj) -> str:
+        return str(obj)
+
+    def may_decide(self, request, obj=None) -> bool:
+        return getattr(self, f"has_{self.decide_permission}_permission")(request, obj)
+
+    def get_urls(self):
+        from django.urls import path
+
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        view = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/approve/", view(self.approve_view), name=f"{prefix}_approve"),
+            path("<path:object_id>/reject/", view(self.reject_view), name=f"{prefix}_reject"),
+            *super().get_urls(),
+        ]
+
+    # --- the row buttons ------------------------------------------------------------------
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        if not self.may_decide(request):
+            return shown
+        back = request.get_full_path()
+
+        def decide(obj):
+            if self.is_waiting(obj) and self.may_decide(request, obj):
+                return self._buttons(obj, back)
+            return ""
+
+        decide.short_description = _("Decide")
+        # Beside the first column (the row's link), not past the right edge of a wide list.
+        first, *rest = shown
+        return (first, decide, *rest)
+
+    def _decision_url(self, verb: str, obj, back: str) -> str:
+        from urllib.parse import urlencode
+
+        url = reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_{verb}",
+            args=(quote(obj.pk),),
+            current_app=self.admin_site.name,
+        )
+        return f"{url}?{urlencode({'next': back})}"
+
+    def _buttons(self, obj, back: str) -> str:
+        # The rows sit inside the list's own form (which carries the CSRF token): approve is
+        # a button that POSTs that form to its own address (``formaction``), not a nested form.
+        name = self.decision_name(obj)
+        return format_html(
+            '<span class="decide">'
+            '<button type="submit" class="button decide-approve" formaction="{}" '
+            'aria-label="{}">{}</button>'
+            '<a class="button decide-reject" href="{}" aria-label="{}">{}</a></span>',
+            self._decision_url("approve", obj, back),
+            _("Approve: %(name)s") % {"name": name},
+            _("Approve"),
+            self._decision_url("reject", obj, back),
+            _("Reject: %(name)s") % {"name": name},
+            _("Reject"),
+        )
+
+    # --- the object's page ----------------------------------------------------------------
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and self.is_waiting(obj) and self.may_decide(request, obj):
+            back = self._list_url(request)
+            context["decision"] = {
+                "approve_url": self._decision_url("approve", obj, back),
+                "reject_url": self._decision_url("reject", obj, back),
+                "name": self.decision_name(obj),
+            }
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # --- the two views --------------------------------------------------------------------
+
+    def _list_url(self, request) -> str:
+        """The list the page came from (its filters kept): after a decision the object may
+        have left the queue whose page showed it."""
+        url = reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist",
+            current_app=self.admin_site.name,
+        )
+        filters = request.GET.get("_changelist_filters", "")
+        return f"{url}?{filters}" if filters else url
+
+    def _next(self, request) -> str:
+        from django.utils.http import url_has_allowed_host_and_scheme
+
+        back = request.POST.get("next") or request.GET.get("next") or ""
+        if back and url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return back
+        return self._list_url(request)
+
+    def _decidable(self, request, object_id):
+        if not self._is_id(unquote(object_id)):
+            raise Http404
+        obj = self.get_object(request, unquote(object_id))  # scoped: another street's is a 404
+        if obj is None:
+            raise Http404
+        if not self.may_decide(request, obj):
+            raise PermissionDenied
+        return obj
+
+    def _decided(self, request, obj, message, call, reason: str = "") -> bool:
+        name = self.decision_name(obj)
+        try:
+            call()
+        except self.decision_error as exc:
+            self.message_user(request, f"{name}: {exc.message}", messages.ERROR)
+            return False
+        said = {"count": 1, "names": name, "reason": reason}
+        self.message_user(request, message % said, messages.SUCCESS)
+        return True
+
+    def approve_view(self, request, object_id):
+        from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = self._decidable(request, object_id)
+        self._decided(request, obj, self.approved_message, lambda: self.approve_one(request, obj))
+        return HttpResponseRedirect(self._next(request))
+
+    def reject_view(self, request, object_id):
+        from django.http import HttpResponseRedirect
+
+        obj = self._decidable(request, object_id)
+        form = self.reject_form(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            self._decided(
+                request,
+                obj,
+                self.rejected_message,
+                lambda: self.reject_one(request, obj, reason),
+                reason=reason,
+            )
+            return HttpResponseRedirect(self._next(request))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Reject: %(name)s") % {"name": self.decision_name(obj)},
+            "object": obj,
+            "form": form,
+            "next": self._next(request),
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "admin/timebank_decision_reason.html", context)
+
+
+def decided_message(message, names: list[str], reason: str = "") -> str:
+    """A decision message naming what was decided: "已批准 2 条需求：甲、乙。"."""
+    return message % {"count": len(names), "names": "、".join(names), "reason": reason}

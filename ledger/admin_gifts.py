@@ -12,7 +12,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Relative
-from branches.adminutils import ScopedAdmin, roles_of, visible_branch_ids
+from branches.adminutils import (
+    DecisionButtons,
+    ScopedAdmin,
+    decided_message,
+    roles_of,
+    visible_branch_ids,
+)
 from ledger import gifts
 from ledger.admin import LargeListAdmin
 from ledger.forms import ReasonForm
@@ -41,7 +47,7 @@ _roles = roles_of
 
 
 @admin.register(Gift)
-class GiftAdmin(LargeListAdmin, ScopedAdmin):
+class GiftAdmin(DecisionButtons, LargeListAdmin, ScopedAdmin):
     list_display = ("created_at", "giver", "receiver", "relation_label", "hours", "status")
     list_filter = ("status",)
     list_select_related = ("giver", "receiver", "street")
@@ -50,6 +56,11 @@ class GiftAdmin(LargeListAdmin, ScopedAdmin):
     fields = GIFT_FIELDS
     readonly_fields = GIFT_FIELDS
     actions = ["approve_selected", "reject_selected"]
+    approved_message = gettext_lazy("Approved %(count)s gift(s): %(names)s.")
+    rejected_message = gettext_lazy("Rejected %(count)s gift(s): %(names)s. Reason: %(reason)s")
+    decision_error = LedgerError
+    reject_form = ReasonForm
+    decide_permission = "review"
 
     def scope(self, request, queryset):
         return queryset.filter(street_id__in=visible_branch_ids(request))
@@ -87,22 +98,37 @@ class GiftAdmin(LargeListAdmin, ScopedAdmin):
     def hours(self, obj: Gift) -> str:
         return hours_text(obj.amount)
 
-    def _run(self, request, queryset, call) -> None:
-        done = 0
-        for g in queryset.order_by("pk"):
+    def may_decide(self, request, obj=None) -> bool:
+        return self.has_review_permission(request)
+
+    def is_waiting(self, obj: Gift) -> bool:
+        return obj.status == Gift.Status.PENDING
+
+    def decision_name(self, obj: Gift) -> str:
+        return f"{obj.giver} → {obj.receiver}（{hours_text(obj.amount)}）"
+
+    def approve_one(self, request, obj: Gift) -> None:
+        gifts.approve_gift(gift=obj, actor=request.user)
+
+    def reject_one(self, request, obj: Gift, reason: str) -> None:
+        gifts.reject_gift(gift=obj, actor=request.user, reason=reason)
+
+    def _run(self, request, queryset, call, message, reason: str = "") -> None:
+        done = []
+        for g in queryset.select_related("giver", "receiver").order_by("pk"):
             try:
                 call(g)
-                done += 1
+                done.append(self.decision_name(g))
             except LedgerError as exc:
-                self.message_user(request, f"{g}: {exc.message}", messages.ERROR)
+                self.message_user(
+                    request, f"{self.decision_name(g)}: {exc.message}", messages.ERROR
+                )
         if done:
-            self.message_user(
-                request, _("%(count)s gifts decided.") % {"count": done}, messages.SUCCESS
-            )
+            self.message_user(request, decided_message(message, done, reason), messages.SUCCESS)
 
     @admin.action(description=gettext_lazy("Approve selected gifts"), permissions=["review"])
     def approve_selected(self, request, queryset):
-        self._run(request, queryset, lambda g: gifts.approve_gift(gift=g, actor=request.user))
+        self._run(request, queryset, lambda g: self.approve_one(request, g), self.approved_message)
 
     @admin.action(description=gettext_lazy("Reject selected gifts"), permissions=["review"])
     def reject_selected(self, request, queryset):
@@ -112,7 +138,9 @@ class GiftAdmin(LargeListAdmin, ScopedAdmin):
             self._run(
                 request,
                 queryset,
-                lambda g: gifts.reject_gift(gift=g, actor=request.user, reason=reason),
+                lambda g: self.reject_one(request, g, reason),
+                self.rejected_message,
+                reason,
             )
             return None
         context = {

@@ -11,15 +11,16 @@ from django.contrib.admin import DateFieldListFilter
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from branches.adminutils import (
     CappedCountPaginator,
     CheckedIdsMixin,
+    DecisionButtons,
     LargeList,
     QuickLinksChangeList,
     ScopedAdmin,
+    decided_message,
 )
 from orders import selectors, services
 from orders.models import (
@@ -40,6 +41,22 @@ class ServiceCategoryAdmin(CheckedIdsMixin, SimpleHistoryAdmin):
     list_editable = ("active", "sort_order")
     list_filter = ("mode", "is_housekeeping", "active")
     search_fields = ("name", "name_en", "code")
+
+    def get_changelist_form(self, request, **kwargs):
+        return labelled_rows(super().get_changelist_form(request, **kwargs))
+
+
+def labelled_rows(form_class):
+    """An editable list's inputs have no label of their own: name each after its column and
+    row ("启用：陪伴(机构)"), for screen readers and axe-core's label rule."""
+
+    class LabelledRow(form_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            for field in self.fields.values():  # the form's own copies: safe to change
+                field.widget.attrs["aria-label"] = f"{field.label}：{self.instance}"
+
+    return LabelledRow
 
 
 class AssignmentInline(admin.TabularInline):
@@ -185,15 +202,21 @@ class RejectForm(Form):
     )
 
 
-class QueueAdmin(ReadOnlyRequestAdmin):
-    """One approval level: approve or reject (with a reason), one by one or in bulk. Filtered
-    by date like the list of all needs: the date hierarchy's two reads of the whole queue
-    (its first and last date, then its distinct years) were a fifth of the page."""
+class QueueAdmin(DecisionButtons, ReadOnlyRequestAdmin):
+    """One approval level: approve or reject (with a reason), one by one (a row's buttons,
+    the need's page) or in bulk. Filtered by date like the list of all needs: the date
+    hierarchy's two reads of the whole queue (its first and last date, then its distinct
+    years) were a fifth of the page."""
 
     actions = ["approve_selected", "reject_selected"]
     date_hierarchy = None
     list_filter = ServiceRequestAdmin.list_filter
     approve_service = None  # set by subclasses
+    waiting_status = None  # set by subclasses: the status this level decides
+    approved_message = _("Approved %(count)s need(s): %(names)s.")
+    rejected_message = _("Rejected %(count)s need(s): %(names)s. Reason: %(reason)s")
+    decision_error = services.OrderError
+    reject_form = RejectForm
 
     # The queues are proxies without their own history: after the scope check, show the
     # need's history page (which checks the reader's scope again).
@@ -205,28 +228,39 @@ class QueueAdmin(ReadOnlyRequestAdmin):
         self._in_scope_or_404(request, object_id)
         return redirect("admin:orders_servicerequest_simple_history", object_id, version_id)
 
-    def _run(self, request, queryset, call) -> None:
-        done, failed = 0, []
+    def is_waiting(self, obj: ServiceRequest) -> bool:
+        return obj.status == self.waiting_status
+
+    def decision_name(self, obj: ServiceRequest) -> str:
+        return obj.title
+
+    def approve_one(self, request, obj: ServiceRequest) -> None:
+        type(self).approve_service(service_request=obj, actor=request.user)
+
+    def reject_one(self, request, obj: ServiceRequest, reason: str) -> None:
+        services.reject_request(service_request=obj, actor=request.user, reason=reason)
+
+    def _run(self, request, queryset, call, message, reason: str = "") -> None:
+        done, failed = [], []
         for req in queryset.order_by("pk"):
             try:
                 call(req)
-                done += 1
+                done.append(req.title)
             except services.OrderError as exc:
                 failed.append(f"{req.title}: {exc.message}")
         if done:
-            self.message_user(
-                request,
-                ngettext("%(count)d need decided.", "%(count)d needs decided.", done)
-                % {"count": done},
-                messages.SUCCESS,
-            )
+            self.message_user(request, decided_message(message, done, reason), messages.SUCCESS)
         for text in failed:
             self.message_user(request, text, messages.ERROR)
 
     @admin.action(description=_("Approve selected needs"), permissions=["change"])
     def approve_selected(self, request, queryset):
-        approve = type(self).approve_service
-        self._run(request, queryset, lambda req: approve(service_request=req, actor=request.user))
+        self._run(
+            request,
+            queryset,
+            lambda req: self.approve_one(request, req),
+            self.approved_message,
+        )
 
     @admin.action(description=_("Reject selected needs (with a reason)"), permissions=["change"])
     def reject_selected(self, request, queryset):
@@ -236,9 +270,9 @@ class QueueAdmin(ReadOnlyRequestAdmin):
             self._run(
                 request,
                 queryset,
-                lambda req: services.reject_request(
-                    service_request=req, actor=request.user, reason=reason
-                ),
+                lambda req: self.reject_one(request, req, reason),
+                self.rejected_message,
+                reason,
             )
             return None
         context = {
@@ -255,10 +289,12 @@ class QueueAdmin(ReadOnlyRequestAdmin):
 @admin.register(StreetQueueRequest)
 class StreetQueueAdmin(QueueAdmin):
     approve_service = staticmethod(services.approve_by_street)
+    waiting_status = ServiceRequest.Status.SUBMITTED
     requests = staticmethod(selectors.street_queue)
 
 
 @admin.register(HeadOfficeQueueRequest)
 class HeadOfficeQueueAdmin(QueueAdmin):
     approve_service = staticmethod(services.approve_by_head_office)
+    waiting_status = ServiceRequest.Status.STREET_APPROVED
     requests = staticmethod(selectors.head_office_queue)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Member, User
 from branches.models import ServiceBase, StaffRole
+from orders.closing_reads import default_credit, duration_text
 from orders.models import EARLY_LEVEL_CHOICES, ServiceCategory, ServiceRequest
 from timebank.forms import Form, column_max
 from timebank.policy import MINUTES_PER_HOUR, get_policy
@@ -290,16 +291,25 @@ class SignInForm(LocationFields):
 
 
 class CompleteForm(Form):
-    minutes = forms.TypedChoiceField(label=_("Confirmed duration"), coerce=int)
+    """The credited duration in whole credit units, up to the agreed one; offered first is the
+    signed-in time rounded to a unit. A far one (``credit_gap_is_far``) needs the tick."""
 
-    def __init__(self, *args, agreed: int, **kwargs):
+    minutes = forms.TypedChoiceField(label=_("Duration to confirm"), coerce=int)
+    gap_confirmed = forms.BooleanField(
+        label=_(
+            "I have checked: confirm this duration even though it differs from the time signed in"
+        ),
+        label_suffix="",
+        required=False,
+    )
+
+    def __init__(self, *args, agreed: int, actual: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         unit = get_policy().credit_unit_minutes
-        choices = []
-        for minutes in range(agreed, 0, -unit):
-            choices.append((minutes, _("%(h)s hours") % {"h": f"{minutes / MINUTES_PER_HOUR:g}"}))
-        self.fields["minutes"].choices = choices
-        self.fields["minutes"].initial = agreed
+        self.fields["minutes"].choices = [
+            (minutes, duration_text(minutes)) for minutes in range(agreed, 0, -unit)
+        ]
+        self.fields["minutes"].initial = default_credit(actual=actual, agreed=agreed)
 
 
 class EvaluationForm(Form):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection
@@ -115,16 +116,46 @@ def completion_role(
     return None
 
 
-def may_evaluate(user, req: ServiceRequest, *, assignment: Assignment | None = None) -> bool:
+@dataclass(frozen=True)
+class RatingRights:
+    """Whose services a user may rate: these elders' (themselves and their confirmed
+    relatives), and any elder's in these streets (advisors, street staff), or everywhere."""
+
+    elders: frozenset[int]
+    streets: frozenset[int]
+    everywhere: bool = False
+
+
+def rating_rights(user) -> RatingRights:
+    """``may_evaluate``'s rule read once, for a whole list (two queries)."""
+    if _anonymous(user):
+        return RatingRights(frozenset(), frozenset())
+    roles = (StaffRole.Role.ADVISOR, StaffRole.Role.STREET_STAFF)
+    streets = StaffRole.objects.filter(user=user, role__in=roles).values_list(
+        "branch_id", flat=True
+    )
+    return RatingRights(
+        elders=frozenset([user.pk, *_relative_ids(user)]),
+        streets=frozenset(streets),
+        everywhere=user.is_superuser,
+    )
+
+
+def may_evaluate(
+    user,
+    req: ServiceRequest,
+    *,
+    assignment: Assignment | None = None,
+    rights: RatingRights | None = None,
+) -> bool:
     """The elder or a confirmed relative rates; staff may record it for an elder at home.
 
-    Given ``assignment``, its volunteer never rates it.
-    """
+    Given ``assignment``, its volunteer never rates it. ``rights``: ``rating_rights(user)``
+    when already read (a list asks for each of its rows)."""
     if _anonymous(user) or req.recipient_id is None or _own_service(user, assignment):
         return False
-    if user.pk == req.recipient_id or is_family_of(user, req.recipient):
-        return True
-    return is_advisor_for(user, req.street) or is_street_staff_for(user, req.street)
+    rights = rights or rating_rights(user)
+    return rights.everywhere or req.recipient_id in rights.elders or req.street_id in rights.streets
 
 
 # --- Lists --------------------------------------------------------------------------------
@@ -470,3 +501,88 @@ def assignment_for_code(volunteer, code: str) -> Assignment | None:
         .order_by("request__starts_at")
         .first()
     )
+
+
+# --- The home page: what waits for each person, each read bounded (issue 14) ---------------
+
+# Services older than this no longer ask to be confirmed or rated on the home page (they stay
+# on /orders/): the read then stays within the index's recent range whatever the years.
+HOME_LOOKBACK_DAYS = 30
+_TO_COMPLETE = (Assignment.Status.SIGNED_IN, Assignment.Status.SIGNED_OUT)
+
+
+def cared_for_ids(user) -> list[int]:
+    """The user and the users they are confirmed direct relatives of (one query)."""
+    if _anonymous(user):
+        return []
+    return [user.pk, *_relative_ids(user)]
+
+
+def upcoming_services_for(user, *, limit: int, cared_for: list[int]) -> list[ServiceRequest]:
+    """The next ``limit`` open needs for the user as elder or for their confirmed family
+    (``cared_for_ids``), from today on, soonest first: each person's from their own index."""
+    if _anonymous(user) or not cared_for:
+        return []
+    ahead = (
+        ServiceRequest.objects.exclude(status__in=ServiceRequest.CLOSED)
+        .filter(starts_at__gte=_day_start(timezone.localdate()))
+        .order_by("starts_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    sides = [ahead.filter(recipient_id=pk) for pk in cared_for]
+    return list(
+        ServiceRequest.objects.filter(pk__in=_first_of_each(sides, limit))
+        .select_related("recipient")
+        .order_by("starts_at", "pk")[:limit]
+    )
+
+
+def services_awaiting_recipient(user, *, limit: int, cared_for: list[int]) -> list[Assignment]:
+    """The latest ``limit`` recent services the elder or their family must act on: a home
+    service the volunteer signed in to (confirm the hours), a completed one not yet rated.
+    Never the user's own service as a volunteer."""
+    if _anonymous(user) or not cared_for:
+        return []
+    since = timezone.now() - timedelta(days=HOME_LOOKBACK_DAYS)
+    awaiting = (
+        Assignment.objects.filter(request__starts_at__gte=since)
+        .filter(
+            Q(status__in=_TO_COMPLETE, request__mode=Mode.HOME)
+            | Q(status=Assignment.Status.COMPLETED, evaluation__isnull=True)
+        )
+        .exclude(volunteer_id=user.pk)
+        .order_by("-request__starts_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    sides = [awaiting.filter(request__recipient_id=pk) for pk in cared_for]
+    return list(
+        Assignment.objects.filter(pk__in=_first_of_each(sides, limit))
+        .select_related("request", "request__recipient", "volunteer")
+        .order_by("-request__starts_at", "pk")[:limit]
+    )
+
+
+def base_work(user, *, limit: int) -> dict:
+    """What waits for a base's staff: volunteers who grabbed a place and wait to be
+    confirmed, and services signed in to that the base confirms as done. Counts and the
+    first ``limit`` of each, soonest first; other bases' never."""
+    from django.db.models import Count
+
+    if _anonymous(user):
+        return {"waiting_count": 0, "complete_count": 0, "waiting": [], "to_complete": []}
+    # The user's bases as a subquery of each read (one IN, not an OR): no query of its own.
+    bases = StaffRole.objects.filter(user=user, role=StaffRole.Role.BASE_STAFF).values("base_id")
+    ours = Assignment.objects.filter(
+        request__base_id__in=bases, request__mode=Mode.INSTITUTION
+    ).exclude(volunteer_id=user.pk)
+    waiting = Q(status=Assignment.Status.GRABBED)
+    to_complete = Q(status__in=_TO_COMPLETE)
+    counts = ours.filter(waiting | to_complete).aggregate(
+        waiting_count=Count("pk", filter=waiting), complete_count=Count("pk", filter=to_complete)
+    )
+    rows = ours.select_related("request", "volunteer").order_by("request__starts_at", "pk")
+    return {
+        **counts,
+        "waiting": list(rows.filter(waiting)[:limit]),
+        "to_complete": list(rows.filter(to_complete)[:limit]),
+    }

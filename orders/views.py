@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from branches.models import Branch
-from orders import hall, selectors, services
+from orders import closing_reads, hall, selectors, services
+from orders.closing_reads import duration_text
 from orders.forms import (
     CompleteForm,
     EvaluationForm,
@@ -28,6 +29,8 @@ from orders.forms import (
 )
 from orders.models import Assignment, Evaluation, ServiceRequest, SignRecord
 from orders.services import OrderError
+from orders.templatetags.orders_tags import stars
+from timebank.policy import get_policy
 from timebank.qr import qr_svg
 
 AStatus = Assignment.Status
@@ -56,11 +59,13 @@ def my_orders(request):
     user = request.user
     today = timezone.localdate()
     live = list(selectors.live_assignments_of(user)[:LIVE_SHOWN])
+    to_confirm = list(selectors.assignments_to_confirm(user, limit=TO_CONFIRM_SHOWN))
     context = {
         "today": [a for a in live if timezone.localdate(a.request.starts_at) <= today],
         "upcoming": [a for a in live if timezone.localdate(a.request.starts_at) > today],
         "done": list(selectors.ended_assignments_of(user, limit=DONE_SHOWN)),
-        "to_confirm": list(selectors.assignments_to_confirm(user, limit=TO_CONFIRM_SHOWN)),
+        "to_confirm": to_confirm,
+        "rate_ids": closing_reads.rateable_ids(user, to_confirm),
         "posted": list(selectors.requests_posted_for(user, limit=POSTED_SHOWN)),
         "may_post": NeedForm(user=user).poster != "elder" or _elder_may_post(user),
         **_grab_context(user),
@@ -142,10 +147,17 @@ def detail(request, pk: int):
     req = _request_for(request.user, pk)
     user = request.user
     assignments = list(
-        req.assignments.select_related("volunteer", "place", "evaluation").order_by("pk")
+        req.assignments.select_related(
+            "volunteer", "place", "evaluation__author", "evaluation__on_behalf_of"
+        ).order_by("pk")
     )
     manage = selectors.may_manage_request(user, req)
     role = selectors.completion_role(user, req)
+    rights = selectors.rating_rights(user)
+    may_evaluate = selectors.may_evaluate(user, req, rights=rights)
+    rate_ids = (
+        closing_reads.rateable_ids(user, assignments, rights=rights) if may_evaluate else set()
+    )
     # 服务对象 only for a named person, not the base's name a second time.
     recipient = req.recipient_display if (req.recipient_id or req.recipient_name) else ""
     if req.base_id and recipient == str(req.base):
@@ -156,16 +168,14 @@ def detail(request, pk: int):
         "mine": next((a for a in assignments if a.volunteer_id == user.pk), None),
         "manage": manage,
         "assignments": assignments if manage or role else [],
-        # The rating buttons of one who neither manages nor confirms (a relative, say).
-        "to_rate": [
-            a
-            for a in assignments
-            if a.status == AStatus.COMPLETED
-            and not hasattr(a, "evaluation")
-            and a.volunteer_id != user.pk
-        ],
+        # Rating buttons only where the rate page lets this user in (one check, one place).
+        "rate_ids": rate_ids,
+        # What one who neither manages nor confirms may rate, or has rated (an elder whose
+        # base confirms, say).
+        "to_rate": [a for a in assignments if a.pk in rate_ids],
+        "rated": [a for a in assignments if hasattr(a, "evaluation")] if may_evaluate else [],
         "completion_role": role,
-        "may_evaluate": selectors.may_evaluate(user, req),
+        "may_evaluate": may_evaluate,
         "may_edit": req.status == ServiceRequest.Status.DRAFT
         and selectors.may_edit_draft(user, req),
         "reason_form": ReasonForm(),
@@ -342,19 +352,45 @@ def checkin(request):
 
 
 @login_required
-@require_POST
 def sign_out(request, pk: int):
+    """签退, in two steps: the page shows the duration about to be recorded, the confirm button
+    records it. A second tap (or a reload) finds the service signed out and says so."""
     assignment = _assignment(pk)
+    if assignment.volunteer_id != request.user.pk:
+        raise PermissionDenied
+    if assignment.status != AStatus.SIGNED_IN:
+        return _signed_out_already(request, assignment)
+    if request.method != "POST":
+        minutes = closing_reads.signed_in_minutes(assignment)
+        context = {"a": assignment, "req": assignment.request, "duration": duration_text(minutes)}
+        return render(request, "orders/sign_out.html", context)
     form = LocationFields(request.POST)
     location = form.location() if form.is_valid() else {}
-    _call(
+    try:
+        done = services.sign_out(assignment=assignment, actor=request.user, **location)
+    except OrderError as exc:
+        assignment.refresh_from_db()
+        if assignment.status != AStatus.SIGNED_IN:  # the other tap won
+            return _signed_out_already(request, assignment)
+        messages.error(request, exc.message)
+        return redirect("orders:mine")
+    messages.success(
         request,
-        services.sign_out,
-        assignment=assignment,
-        actor=request.user,
-        ok=_("Signed out. The service now waits for confirmation."),
-        **location,
+        _("Signed out. %(duration)s recorded; the service now waits for confirmation.")
+        % {"duration": duration_text(done.actual_minutes)},
     )
+    return redirect("orders:mine")
+
+
+def _signed_out_already(request, assignment: Assignment):
+    if assignment.signed_out_at is not None:
+        messages.info(
+            request,
+            _("You have already signed out of this service (%(duration)s recorded).")
+            % {"duration": duration_text(closing_reads.signed_in_minutes(assignment))},
+        )
+    else:
+        messages.error(request, _("You have not signed in to this service."))
     return redirect("orders:mine")
 
 
@@ -404,25 +440,43 @@ def decline_place(request, pk: int):
 
 @login_required
 def complete(request, pk: int):
-    """确认完成: the base, the elder, family or staff confirm the hours."""
+    """确认完成: the base, the elder, family or staff confirm the hours, seeing the signed-in
+    time beside the agreed one."""
     assignment = _assignment(pk)
     req = assignment.request
     if selectors.completion_role(request.user, req, assignment=assignment) is None:
         raise PermissionDenied
-    form = CompleteForm(request.POST or None, agreed=req.duration_minutes)
+    actual = closing_reads.signed_in_minutes(assignment)
+    form = CompleteForm(request.POST or None, agreed=req.duration_minutes, actual=actual)
     if request.method == "POST" and form.is_valid():
         try:
             services.complete_assignment(
-                assignment=assignment, actor=request.user, minutes=form.cleaned_data["minutes"]
+                assignment=assignment,
+                actor=request.user,
+                minutes=form.cleaned_data["minutes"],
+                gap_confirmed=form.cleaned_data["gap_confirmed"],
             )
+        except services.CreditGapError as exc:
+            form.add_error("gap_confirmed", exc.message)
         except OrderError as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("Confirmed. The time coins have moved."))
             return redirect("orders:detail", pk=req.pk)
-    return render(
-        request, "orders/complete.html", {"form": form, "assignment": assignment, "req": req}
-    )
+    agreed = req.duration_minutes
+    context = {
+        "form": form,
+        "assignment": assignment,
+        "req": req,
+        "agreed": duration_text(agreed),
+        "actual": None if actual is None else duration_text(actual),
+        "still_signed_in": assignment.signed_out_at is None,
+        "unit": duration_text(get_policy().credit_unit_minutes),
+        "far_at_best": closing_reads.credit_gap_is_far(
+            credited=form.fields["minutes"].initial, actual=actual, agreed=agreed
+        ),
+    }
+    return render(request, "orders/complete.html", context)
 
 
 @login_required
@@ -437,25 +491,27 @@ def rate(request, pk: int):
         return render(
             request,
             "orders/rate.html",
-            {
-                "evaluation": evaluation,
-                "stars": "★" * evaluation.rating + "☆" * (5 - evaluation.rating),
-                "assignment": assignment,
-                "req": req,
-            },
+            {"evaluation": evaluation, "assignment": assignment, "req": req},
         )
     form = EvaluationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.evaluate_assignment(
+            saved = services.evaluate_assignment(
                 assignment=assignment, actor=request.user, **form.cleaned_data
             )
         except OrderError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, _("Thank you for your rating."))
+            messages.success(
+                request,
+                _("Thank you for your rating. It is saved: %(stars)s")
+                % {"stars": stars(saved.rating)},
+            )
             return redirect("orders:detail", pk=req.pk)
-    return render(request, "orders/rate.html", {"form": form, "assignment": assignment, "req": req})
+    # Staff or family rating for the elder see whom they rate for (the record says so too).
+    for_elder = req.recipient if req.recipient_id != request.user.pk else None
+    context = {"form": form, "assignment": assignment, "req": req, "for_elder": for_elder}
+    return render(request, "orders/rate.html", context)
 
 
 @login_required

@@ -771,6 +771,9 @@ def _our_url_names() -> set[str]:
 
 
 def test_it_covers_every_page_of_ours():
+    from tests.test_admin_queues_fuzz import DECISION_URLS  # approve/reject, fuzzed there
+
     fuzzed = {p.url for p in MEMBER_PAGES + ADMIN_FORMS} | {"admin:ledger_account_bulk_grant"}
     fuzzed |= {"admin:{}_{}_changelist".format(*label.split(".")) for label in ADMIN_LISTS}
+    fuzzed |= DECISION_URLS
     assert _our_url_names() - fuzzed - NO_INPUT == set()

@@ -16,6 +16,12 @@ NEED_MAX_DAYS_AHEAD = 365
 # A need opened first to higher honour levels (a right of CN §6.7.3) is theirs alone for its
 # first hour after publication (issue 12); neither scheme sets another length.
 EARLY_ACCESS_MINUTES = 60
+# A credited duration further than this share of a credit unit from the signed-in time
+# (so other than the signed-in time rounded to the nearest unit, within the agreed duration)
+# needs the confirmer's explicit choice and is marked in the assignment's history (issue 14):
+# with hour units, a one-minute visit credited as an hour is far, 1 h 25 min credited as 1 h
+# or 1 h 31 min as 2 h is not. Neither scheme sets it.
+CREDIT_GAP_UNIT_SHARE = 0.5
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,12 @@ from orders.services.assignments import (
     sign_in,
     sign_out,
 )
-from orders.services.closing import cancel_request, complete_assignment, evaluate_assignment
+from orders.services.closing import (
+    CreditGapError,
+    cancel_request,
+    complete_assignment,
+    evaluate_assignment,
+)
 from orders.services.common import OrderError, hours_text, transfer_id
 from orders.services.posting import (
     approve_by_head_office,
@@ -27,6 +32,7 @@ from orders.services.scheduled import expire_requests, flag_missing_sign_outs, m
 from orders.services.self_care import request_care_for_self
 
 __all__ = [
+    "CreditGapError",
     "OrderError",
     "approve_by_head_office",
     "approve_by_street",

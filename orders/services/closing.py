@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from branches.selectors import is_head_office_for
 from ledger import services as ledger
+from orders.closing_reads import credit_gap_is_far, duration_text, signed_in_minutes
 from orders.models import Assignment, Evaluation, Place, ServiceRequest
 from orders.selectors import completion_role, may_evaluate, may_manage_request
 from orders.services.assignments import _release_place
@@ -30,12 +31,26 @@ from orders.services.common import (
 )
 from timebank.transactions import service_transaction
 
+HISTORY_REASON_MAX = 100  # simple_history's history_change_reason column
+
+
+class CreditGapError(OrderError):
+    """A credit far from the signed-in time, chosen without the confirmer's explicit tick."""
+
+
 # --- complete, evaluate, close ------------------------------------------------------------
 
 
 @service_transaction
-def complete_assignment(*, assignment: Assignment, actor: User, minutes: int) -> Assignment:
-    """确认完成: post the place's hold and reservation together for the confirmed minutes."""
+def complete_assignment(
+    *, assignment: Assignment, actor: User, minutes: int, gap_confirmed: bool = True
+) -> Assignment:
+    """确认完成: post the place's hold and reservation together for the confirmed minutes.
+
+    A credit far from the signed-in time (``credit_gap_is_far``) needs ``gap_confirmed``
+    and is marked in the assignment's history and the need's events. The confirm page passes
+    the confirmer's tick; scripted callers (demo seeding) accept the gap by calling.
+    """
     req, a = _lock_assignment(assignment.pk)
     if a.volunteer_id == actor.pk:
         raise OrderError(_("A volunteer cannot confirm their own service."))
@@ -52,6 +67,17 @@ def complete_assignment(*, assignment: Assignment, actor: User, minutes: int) ->
             _("At most the agreed %(hours)s hours can be confirmed.")
             % {"hours": hours_text(req.duration_minutes)}
         )
+    now = timezone.now()
+    actual = signed_in_minutes(a, now=now)
+    far = credit_gap_is_far(credited=minutes, actual=actual, agreed=req.duration_minutes)
+    if far and not gap_confirmed:
+        raise CreditGapError(
+            _(
+                "The volunteer was signed in for %(actual)s, but %(credited)s is chosen. "
+                "Please tick “I have checked” or choose another duration."
+            )
+            % {"actual": duration_text(actual), "credited": duration_text(minutes)}
+        )
     on_behalf_of = req.recipient if role in ("staff", "family") else None
     ops = [
         ledger.PostOp(
@@ -66,10 +92,16 @@ def complete_assignment(*, assignment: Assignment, actor: User, minutes: int) ->
         ),
     ]
     _ledger(ledger.execute, ops, actor=actor, on_behalf_of=on_behalf_of)
-    now = timezone.now()
     if a.signed_out_at is None:  # confirmed while still signed in: the confirmation ends it
         a.signed_out_at = now
-        a.actual_minutes = int((now - a.signed_in_at).total_seconds() // 60)
+        a.actual_minutes = actual
+    gap = ""
+    if far:
+        gap = _("Signed in for %(actual)s, confirmed %(credited)s on purpose.") % {
+            "actual": duration_text(actual),
+            "credited": duration_text(minutes),
+        }
+        a._change_reason = gap[:HISTORY_REASON_MAX]
     a.status, a.confirmed_minutes, a.completed_at, a.completed_by = (
         AStatus.COMPLETED,
         minutes,
@@ -82,6 +114,8 @@ def complete_assignment(*, assignment: Assignment, actor: User, minutes: int) ->
     _event(
         req, "completed", actor=actor, assignment=a, on_behalf_of=on_behalf_of, note=str(minutes)
     )
+    if far:  # the need's own record of a credit that is not the signed-in time
+        _event(req, "credit_gap", actor=actor, assignment=a, on_behalf_of=on_behalf_of, note=gap)
     _close_if_done(req, actor=actor)
     return a
 

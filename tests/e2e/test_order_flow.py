@@ -103,13 +103,17 @@ def test_it_walks_an_order_from_posting_to_rating_on_a_phone(
     phone.fill("#id_code", code)
     phone.get_by_role("button", name="签到").click()
     phone.get_by_text("签到成功").wait_for()
-    phone.get_by_role("button", name="签出").click()
+    phone.get_by_role("link", name="签出").click()
+    phone.get_by_text("签出后将记录服务时长").wait_for()
+    phone.get_by_role("button", name="确认签出").click()
     phone.get_by_text("签出成功").wait_for()
 
     # 5. The base confirms the agreed hour.
     log_in_as(phone, live_server, base_staff_a)
     phone.goto(f"{url}/orders/{req.pk}/")
     phone.get_by_role("link", name="确认服务时长").click()
+    # Signed in and out within seconds, credited the agreed hour: the gap is confirmed.
+    phone.get_by_label("我已核对：虽与签到时长不同，仍按此时长确认").check()
     phone.get_by_role("button", name="确认完成").click()
     phone.get_by_text("时间币已转入").wait_for()
 

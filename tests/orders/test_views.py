@@ -182,7 +182,8 @@ def test_it_walks_sign_in_sign_out_confirm_and_rate_through_the_pages(
     assert client.get(reverse("orders:complete", args=[a.pk])).status_code == 403
     client.force_login(base_staff_a)
     assert client.get(reverse("orders:complete", args=[a.pk])).status_code == 200
-    client.post(reverse("orders:complete", args=[a.pk]), {"minutes": 60})
+    # Signed in for under a minute: crediting the hour needs the explicit tick (issue 14).
+    client.post(reverse("orders:complete", args=[a.pk]), {"minutes": 60, "gap_confirmed": "on"})
     a.refresh_from_db()
     assert (a.status, a.confirmed_minutes) == ("completed", 60)
     client.force_login(elder)
