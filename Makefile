@@ -4,24 +4,44 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+UV_VERSION ?= 0.13.9
 
 .PHONY: run test venv check messages bench worker clean
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed-dev
 
+# Installs with uv (seconds, not half a minute) into a venv made without pip; the system's pip
+# fetches uv. If uv cannot be had or fails (say only a pip mirror is reachable: uv reads
+# UV_DEFAULT_INDEX, not pip.conf), pip installs instead.
+define install
+test -x $(BIN)/uv || $(PYTHON) -m pip --python $(BIN)/python install --quiet \
+  --disable-pip-version-check "uv==$(UV_VERSION)" || true
+$(BIN)/uv pip install --quiet --python $(BIN)/python pip "$(1)" || { \
+  echo "uv is not available: installing with pip"; \
+  $(BIN)/python -m ensurepip --upgrade >/dev/null && \
+  $(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip && \
+  $(BIN)/python -m pip install --quiet --disable-pip-version-check "$(1)"; }
+endef
+
+# What the product needs (`make run`); the test and lint tools come with `make venv`.
 $(VENV)/.installed: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet ".[dev]"
+	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	$(call install,.)
 	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(call install,.[dev])
+	touch $@
+
+# What `make run` does before serving: migrate, apply_policy, recompute_levels, seed_demo, in
+# this order and in one Python process (each start of Django costs a second or two).
+SETUP_STEPS := from django.core.management import call_command as run; \
+  run("migrate", interactive=False); run("apply_policy"); run("recompute_levels"); run("seed_demo")
 
 # Starts the product with demo data. SQLite and eager tasks unless DATABASE_URL/REDIS_URL are
 # set; with REDIS_URL a Celery worker (with beat) runs beside the web server.
-run: venv
-	DEBUG=1 $(BIN)/python manage.py migrate --no-input
-	DEBUG=1 $(BIN)/python manage.py apply_policy
-	DEBUG=1 $(BIN)/python manage.py recompute_levels
-	DEBUG=1 $(BIN)/python manage.py seed_demo
+run: $(VENV)/.installed
+	DEBUG=1 $(BIN)/python manage.py shell --no-startup --no-imports -c '$(SETUP_STEPS)'
 	@if [ -n "$$REDIS_URL" ]; then \
 	  echo "Starting a Celery worker with beat (REDIS_URL is set)"; \
 	  DEBUG=1 $(BIN)/celery -A timebank worker --beat --loglevel=INFO --concurrency=2 & \
@@ -49,7 +69,7 @@ messages: venv
 	  -i "branches/*" -i "accounts/*" -i "ledger/*" -i "orders/*" -i "exchange/*" -i "honour/*" -i "reports/*" -i ".venv/*" -i "tests/*" -i "bench/*"
 	DEBUG=1 $(BIN)/python manage.py compilemessages -i .venv
 
-worker: venv
+worker: $(VENV)/.installed
 	$(BIN)/celery -A timebank worker --beat --loglevel=INFO
 
 clean:

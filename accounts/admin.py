@@ -186,6 +186,7 @@ class MemberAdmin(DecisionButtons, LargeList, ScopedAdmin):
         "approve",
         "reject",
         "suspend",
+        "reinstate",
         "change_assessment_level",
         "mark_hardship",
         "clear_hardship",
@@ -332,6 +333,28 @@ class MemberAdmin(DecisionButtons, LargeList, ScopedAdmin):
             ),
             error_class=services.AccountsError,
             done_message=_("%(count)s member(s) suspended."),
+        )
+
+    @admin.action(description=gettext_lazy("Reinstate selected members…"), permissions=["change"])
+    def reinstate(self, request, queryset):
+        done, given = [], []
+
+        def apply(member, reason):
+            services.reinstate_member(member=member, reason=reason, actor=request.user)
+            done.append(self.decision_name(member))
+            given[:] = [reason]
+
+        return reason_action(
+            self,
+            request,
+            queryset.select_related("user"),
+            title=_("Reinstate members"),
+            apply=apply,
+            error_class=services.AccountsError,
+            done_message=_("%(count)s member(s) reinstated."),
+            message=lambda: decided_message(
+                _("Reinstated %(count)s member(s): %(names)s. Reason: %(reason)s"), done, *given
+            ),
         )
 
     @admin.action(

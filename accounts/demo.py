@@ -5,17 +5,21 @@ Logins are in the README; every account's password is ``DEMO_PASSWORD``.
 
 from datetime import date, timedelta
 
+from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from accounts import idnumbers
 from accounts.models import Insurance, Member, Relative, Training, User
 from branches.models import Branch, ServiceBase, StaffRole
 from branches.services import assign_staff_role
-from timebank.management.commands.seed_demo import DEMO_PASSWORD
+from timebank.management.commands.seed_demo import demo_password_hash
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹"
 GIVEN_M = ["建国", "志强", "国华", "德明", "永康", "家林", "宝根", "振华", "文斌", "海涛"]
 GIVEN_F = ["秀英", "桂兰", "玉珍", "美华", "凤英", "丽娟", "惠芳", "淑珍", "雪梅", "春燕"]
+# Elders get their own given names, so that no elder shares a name with a volunteer or staff.
+ELDER_M = ["福生", "金宝", "阿根", "长林", "荣发", "根宝", "得胜", "锦华", "炳坤", "顺昌"]
+ELDER_F = ["阿珍", "杏娣", "彩娣", "金凤", "月娥", "巧珍", "翠英", "宝娣", "素珍", "菊芬"]
 STREET_CODES = ["tianshan", "hongqiao", "beixinjing"]
 # (phone suffix, role, branch code, name): street staff 1-3, advisors 11-13, head office 21,
 # official 31, base staff 41-43 (first base of each street).
@@ -35,16 +39,16 @@ STAFF = [
 
 
 def _user(username: str, *, phone: str | None, full_name: str) -> User:
-    user, created = User.objects.get_or_create(
+    user, _ = User.objects.get_or_create(
         username=username,
-        defaults={"phone": phone, "phone_verified": bool(phone), "full_name": full_name},
+        defaults={
+            "phone": phone,
+            "phone_verified": bool(phone),
+            "full_name": full_name,
+            # Hashed once for all demo accounts: each hash takes a quarter of a second.
+            "password": demo_password_hash() if phone else make_password(None),
+        },
     )
-    if created:
-        if phone:
-            user.set_password(DEMO_PASSWORD)
-        else:
-            user.set_unusable_password()
-        user.save(update_fields=["password"])
     return user
 
 
@@ -69,8 +73,9 @@ def _member(user, *, role, street, birth, sex, serial, status, **extra) -> Membe
     return member
 
 
-def _name(i: int, sex: str) -> str:
-    given = GIVEN_M if sex == "M" else GIVEN_F
+def _name(i: int, sex: str, *, elder: bool = False) -> str:
+    men, women = (ELDER_M, ELDER_F) if elder else (GIVEN_M, GIVEN_F)
+    given = men if sex == "M" else women
     return SURNAMES[i % len(SURNAMES)] + given[(i * 7) % len(given)]
 
 
@@ -133,7 +138,7 @@ def seed(*, stdout) -> None:
         user = _user(
             f"elder{i:02d}",
             phone=f"+86136000000{i:02d}" if has_phone else None,
-            full_name=_name(i + 11, sex),
+            full_name=_name(i + 11, sex, elder=True),
         )
         _member(
             user,
@@ -163,6 +168,17 @@ def seed(*, stdout) -> None:
         defaults={
             "relation": Relative.Relation.PARENT,
             "relative_phone": elder.phone or "",
+            "status": Relative.Status.CONFIRMED,
+            "reviewed_at": timezone.now(),
+        },
+    )
+    # And the other way round, so that elder 01's own page shows her confirmed son.
+    Relative.objects.get_or_create(
+        member=elder.member,
+        relative=family,
+        defaults={
+            "relation": Relative.Relation.CHILD,
+            "relative_phone": family.phone or "",
             "status": Relative.Status.CONFIRMED,
             "reviewed_at": timezone.now(),
         },

@@ -331,6 +331,28 @@ def suspend_member(*, member: Member, reason: str, actor: User) -> Member:
     return member
 
 
+@service_transaction
+def reinstate_member(*, member: Member, reason: str, actor: User) -> Member:
+    """The street lifts a suspension and says why; the reason stays in the member's history.
+    An elder comes back only if their assessment still makes them eligible."""
+    member = _locked_member(member)
+    if not _may_review(actor, member.street):
+        raise AccountsError(_("Only staff of this member's street may reinstate them."))
+    if member.status != Member.Status.SUSPENDED:
+        raise AccountsError(_("This member is not suspended."))
+    if not (reason or "").strip():
+        raise AccountsError(_("Please give a reason for reinstating them."), field="reason")
+    if member.role == Member.Role.ELDER:
+        problem = recipient_rule(assessment_level=member.assessment_level)
+        if problem:
+            raise AccountsError(problem)
+    member.status = Member.Status.VERIFIED
+    member.review_reason = reason
+    _set_history(member, actor=actor, reason="reinstated")
+    member.save()
+    return member
+
+
 def check_training(*, member: Member, completed_on: date, actor: User) -> None:
     """Raise the AccountsError ``record_training`` would, without writing (admin forms)."""
     if not _may_review(actor, member.street):

@@ -161,7 +161,12 @@ def certify_base(*, base: ServiceBase, approve: bool = True, reason: str = "", a
             raise OrganisationError(_("Please give a reason for the rejection."))
         return _set_status(base, ServiceBase.Status.REJECTED, reason, actor)
     base.certified_at = timezone.now()
-    return _set_status(base, ServiceBase.Status.CERTIFIED, reason, actor)
+    base = _set_status(base, ServiceBase.Status.CERTIFIED, reason, actor)
+    if base.applied_by_id:  # who applied for the base runs it: no superuser has to add them
+        assign_staff_role(
+            user=base.applied_by, role=StaffRole.Role.BASE_STAFF, branch=base.street, base=base
+        )
+    return base
 
 
 @service_transaction

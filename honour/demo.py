@@ -54,26 +54,41 @@ def seed(*, stdout) -> None:
 
 
 def _serve(district, head, user, days, every, donate_hours) -> None:
+    """Oldest first, in one ledger call per stretch; with ``donate_hours``, a donation after
+    600 hours served makes room under the balance cap for the rest."""
     account = selectors.member_account(user)
-    for n in range(days, 0, -1):  # oldest first, so the donation falls after 600 hours
-        services.transfer(
-            transfer_id=services.transfer_id_for(f"demo:honour:served:{user.username}:{n}"),
-            debit=selectors.grant_pool(district),
-            credit=account,
-            amount=2 * MINUTES_PER_HOUR,
-            code="service",
-            service_date=today() - timedelta(days=every * n),
+    pool = selectors.grant_pool(district)
+
+    def served(newest: int, oldest: int) -> None:
+        services.execute(
+            [
+                services.TransferOp(
+                    transfer_id=services.transfer_id_for(f"demo:honour:served:{user.username}:{n}"),
+                    debit=pool,
+                    credit=account,
+                    amount=2 * MINUTES_PER_HOUR,
+                    code="service",
+                    service_date=today() - timedelta(days=every * n),
+                    memo="试点期间服务记录导入（演示数据）",
+                )
+                for n in range(oldest, newest - 1, -1)
+            ],
             actor=head,
-            memo="试点期间服务记录导入（演示数据）",
         )
-        if donate_hours and n == days - 300 + 1:  # 600 hours served: make room under the cap
-            donations.donate(
-                donation_id=uuid.uuid5(services.NAMESPACE, f"demo:honour:{user.username}"),
-                donor=user,
-                target="pool",
-                amount=donate_hours * MINUTES_PER_HOUR,
-                actor=user,
-            )
+
+    if not donate_hours:
+        served(1, days)
+        return
+    cap_day = days - 300 + 1  # the 300th day of 2 hours: 600 hours served
+    served(cap_day, days)
+    donations.donate(
+        donation_id=uuid.uuid5(services.NAMESPACE, f"demo:honour:{user.username}"),
+        donor=user,
+        target="pool",
+        amount=donate_hours * MINUTES_PER_HOUR,
+        actor=user,
+    )
+    served(1, cap_day - 1)
 
 
 def _certificates(users, head) -> None:

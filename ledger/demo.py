@@ -67,19 +67,25 @@ def _seed_spending(*, district, head, stdout) -> None:
     if len(users) != len(SERVED_DEMO):
         return
     today = spending.today()
+    pool = selectors.grant_pool(district)
     for username, days in SERVED_DEMO.items():
         account = selectors.member_account(users[username])
-        for n in range(1, days + 1):
-            services.transfer(
-                transfer_id=services.transfer_id_for(f"demo:ledger:served:{username}:{n}"),
-                debit=selectors.grant_pool(district),
-                credit=account,
-                amount=2 * MINUTES_PER_HOUR,
-                code="service",
-                service_date=today - timedelta(days=7 * n),
-                actor=head,
-                memo="试点期间服务记录导入（演示数据）",
-            )
+        # One ledger call per volunteer (all or nothing, the same checks as one by one).
+        services.execute(
+            [
+                services.TransferOp(
+                    transfer_id=services.transfer_id_for(f"demo:ledger:served:{username}:{n}"),
+                    debit=pool,
+                    credit=account,
+                    amount=2 * MINUTES_PER_HOUR,
+                    code="service",
+                    service_date=today - timedelta(days=7 * n),
+                    memo="试点期间服务记录导入（演示数据）",
+                )
+                for n in range(1, days + 1)
+            ],
+            actor=head,
+        )
     giver = users["volunteer06"]
     parent = Relative.objects.filter(member__user=giver, status="confirmed").first()
     if parent is not None:

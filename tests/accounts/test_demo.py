@@ -37,3 +37,21 @@ def test_the_demo_data_is_complete_and_idempotent(client):
     response = client.post("/auth/login/", {"login": "13900000001", "password": "demo-pass-2026"})
     assert response.status_code == 302
     assert client.get("/admin/accounts/member/").status_code == 200
+
+
+def test_no_two_demo_people_share_a_name():
+    _seed()
+    names = list(User.objects.values_list("full_name", flat=True))
+    assert len(names) == len(set(names))
+
+
+def test_elder_01_sees_her_confirmed_son_on_her_page(client):
+    _seed()
+    elder = User.objects.get(username="elder01")
+    son = User.objects.get(username="family01")
+    assert elder.member.sex == "F" and son.member.sex == "M"
+    assert Relative.objects.get(member=elder.member, relative=son).status == "confirmed"
+    client.post("/auth/login/", {"login": "13600000001", "password": "demo-pass-2026"})
+    page = client.get("/me/").content.decode()
+    assert son.full_name in page
+    assert "子女" in page

@@ -40,8 +40,11 @@ def test_an_institution_applies_the_street_approves_head_office_certifies(
     services.review_base(base=base, approve=True, actor=staff_a)
     with pytest.raises(services.OrganisationError):
         services.certify_base(base=base, actor=staff_a)  # not head office
+    assert not applicant.staff_roles.exists()
     base = services.certify_base(base=base, actor=head_office)
     assert base.is_certified and base.certified_at is not None
+    # Who applied now runs the base: its staff, without a superuser adding them.
+    assert applicant.staff_roles.filter(role="base_staff", base=base).exists()
 
     with pytest.raises(services.OrganisationError):
         services.suspend_base(base=base, reason="", actor=head_office)
