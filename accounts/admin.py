@@ -24,14 +24,16 @@ from timebank.forms import Form, ModelForm
 
 @admin.register(User)
 class UserAdmin(LargeList, ScopedAdmin, BaseUserAdmin):
-    list_display = ("username", "full_name", "phone", "is_staff", "is_active")
+    # Names and phones, as staff know people: no usernames, no password hashes.
+    list_display = ("full_name", "phone", "is_staff", "is_active")
+    list_filter = ("is_staff", "is_active")  # not the role groups' technical names
     search_fields = ("full_name", "phone")  # answered by get_search_results
     search_help_text = gettext_lazy(
         "Search by name, or by mobile number (or its first or last digits)."
     )
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
-        (gettext_lazy("Time bank"), {"fields": ("full_name", "phone", "phone_verified")}),
+        (None, {"fields": ("full_name", "phone", "phone_verified")}),
+        *BaseUserAdmin.fieldsets[2:],  # permissions and important dates
     )
 
     def scope(self, request, queryset):

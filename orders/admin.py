@@ -37,7 +37,8 @@ from timebank.forms import Form, ModelForm
 @admin.register(ServiceCategory)
 class ServiceCategoryAdmin(CheckedIdsMixin, SimpleHistoryAdmin):
     form = ModelForm  # text refuses control characters, as on every form of ours
-    list_display = ("name", "name_en", "mode", "is_housekeeping", "active", "sort_order")
+    # The English name is edited on the category's page; the list is read in Chinese.
+    list_display = ("name", "mode", "is_housekeeping", "active", "sort_order")
     list_editable = ("active", "sort_order")
     list_filter = ("mode", "is_housekeeping", "active")
     search_fields = ("name", "name_en", "code")
@@ -63,8 +64,12 @@ class AssignmentInline(admin.TabularInline):
     model = Assignment
     extra = 0
     can_delete = False
-    fields = ("volunteer", "status", "signed_in_at", "signed_out_at", "confirmed_minutes")
+    fields = ("volunteer", "status", "signed_in_at", "signed_out_at", "confirmed_hours")
     readonly_fields = fields
+
+    @admin.display(description=_("confirmed hours"))
+    def confirmed_hours(self, obj) -> str:
+        return services.hours_text(obj.confirmed_minutes) if obj.confirmed_minutes else "—"
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -110,7 +115,7 @@ REQUEST_FIELDS = (
     "base",
     "address",
     "starts_at",
-    "duration_minutes",
+    "hours",  # as people count them; the stored minutes are the ledger's
     "places",
     "filled",
     "recipient",

@@ -126,3 +126,21 @@ def test_staff_roles_give_admin_access(street_a, district, base_a):
     base_staff = UserFactory()
     assign_staff_role(user=base_staff, role="base_staff", branch=district, base=base_a)
     assert base_staff.staff_roles.get().branch == street_a
+
+
+def test_street_staff_edit_their_own_streets_bases_only(client, base_a, base_b, staff_a):
+    client.force_login(staff_a)
+    url = reverse("admin:branches_servicebase_change", args=[base_a.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields}
+    data["contact_phone"] = "13822223333"
+    data["address"] = "天山路200号"
+    saved = client.post(url, data)
+    assert saved.status_code == 302, saved.context["adminform"].form.errors
+    base_a.refresh_from_db()
+    assert base_a.address == "天山路200号"
+    assert base_a.history.first().history_user == staff_a
+    other = reverse("admin:branches_servicebase_change", args=[base_b.pk])
+    assert client.get(other).status_code == 404
