@@ -95,7 +95,7 @@ def test_a_volunteer_registers_on_a_phone_and_street_staff_approve(
     desk.select_option("select[name=action]", "approve")
     desk.locator("button[name=index]").click()
     desk.wait_for_load_state()
-    assert "已通过 1 份注册" in desk.locator(".messagelist").inner_text()
+    assert "已通过 1 人的注册：沈桂芳" in desk.locator(".messagelist").inner_text()
     context.close()
     member.refresh_from_db()
     assert member.status == Member.Status.VERIFIED and member.reviewed_by == staff_a
