@@ -5,14 +5,18 @@ Every change goes through ``orders.services``; the admin only lists and calls th
 
 from __future__ import annotations
 
+import copy
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import DateFieldListFilter
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.models import Member, User
 from branches.adminutils import (
     CappedCountPaginator,
     CheckedIdsMixin,
@@ -21,8 +25,11 @@ from branches.adminutils import (
     QuickLinksChangeList,
     ScopedAdmin,
     decided_message,
+    is_head_office_request,
 )
+from branches.models import Branch, ServiceBase, StaffRole
 from orders import selectors, services
+from orders.forms import NeedForm
 from orders.models import (
     Assignment,
     HeadOfficeQueueRequest,
@@ -185,6 +192,68 @@ class ReadOnlyRequestAdmin(LargeList, ScopedAdmin):
         return False
 
 
+class HeadOfficeNeedForm(NeedForm):
+    """The site's need form, for head office: a certified base or a verified elder of
+    the reader's district (either one), then the same fields and checks."""
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        self.poster = "head_office"
+        for name in ("base", "recipient", "recipient_name"):
+            self.fields[name] = copy.deepcopy(self.base_fields[name])
+        self.order_fields(list(self.base_fields))
+        streets = Branch.objects.filter(kind=Branch.Kind.STREET)
+        if not user.is_superuser:
+            districts = StaffRole.objects.filter(user=user, role=StaffRole.Role.HEAD_OFFICE)
+            streets = streets.filter(parent_id__in=districts.values("branch_id"))
+        base, elder = self.fields["base"], self.fields["recipient"]
+        base.queryset = ServiceBase.objects.filter(
+            status=ServiceBase.Status.CERTIFIED, street__in=streets
+        ).order_by("name")
+        elder.queryset = User.objects.filter(
+            member__capacity__in=Member.RECEIVING,
+            member__status=Member.Status.VERIFIED,
+            member__street__in=streets,
+        ).order_by("full_name")
+        base.required = elder.required = False
+        base.help_text = _("A need of the base, paid from its coins. Blank: a home service.")
+        elder.help_text = _(
+            "With a base: its resident. Without: the elder at home, paid from the elder's coins."
+        )
+        base.error_messages["invalid_choice"] = _(
+            "This service base is not a certified base of your district."
+        )
+        elder.error_messages["invalid_choice"] = _(
+            "This elder is not a verified elder of your district."
+        )
+        self.fields["address"].required = False
+        self.fields["address"].help_text = _("Blank for a base: the base's address.")
+
+    def clean(self):
+        data = super().clean()
+        if "base" in self.errors or "recipient" in self.errors:
+            return data
+        if not data.get("base") and not data.get("recipient"):
+            self.add_error(None, _("Choose the service base or the elder."))
+        elif not data.get("base") and not data.get("address"):
+            self.add_error("address", _("Please give the address of the service."))
+        return data
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        kwargs = super().service_kwargs()  # for "head_office" its own fields are added here
+        kwargs.pop("recipient", None)
+        if data.get("base"):
+            kwargs.update(
+                base=data["base"],
+                recipient=data.get("recipient"),
+                recipient_name=data["recipient_name"],
+            )
+        else:
+            kwargs.update(recipient=data["recipient"])
+        return kwargs
+
+
 @admin.register(ServiceRequest)
 class ServiceRequestAdmin(ReadOnlyRequestAdmin):
     """Every need in the reader's scope: years of them. The latest first; a date filter that
@@ -196,9 +265,51 @@ class ServiceRequestAdmin(ReadOnlyRequestAdmin):
     date_hierarchy = None
     list_filter = (*ReadOnlyRequestAdmin.list_filter, ("starts_at", DateFieldListFilter))
     paginator = CappedCountPaginator
+    change_list_template = "admin/orders/servicerequest/change_list.html"
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {**(extra_context or {}), "may_post": is_head_office_request(request)}
+        return super().changelist_view(request, extra)
+
+    def get_urls(self):
+        from django.urls import path
+
+        view = self.admin_site.admin_view(self.post_need_view)
+        return [path("post/", view, name="orders_servicerequest_post"), *super().get_urls()]
+
+    def post_need_view(self, request):
+        """后台创建订单: head office posts a need for a base or an elder of its district,
+        through the site's form and service (the same checks, then both approvals)."""
+        if not is_head_office_request(request):
+            raise PermissionDenied
+        form = HeadOfficeNeedForm(request.POST or None, user=request.user)
+        if request.method == "POST" and form.is_valid():
+            try:
+                req = services.post_request(actor=request.user, **form.service_kwargs())
+            except services.OrderError as exc:
+                form.add_error(None, exc.message)
+            else:
+                whom = req.base.name if req.base_id else req.recipient.full_name
+                self.message_user(
+                    request,
+                    _(
+                        "Posted a need on behalf of %(whom)s: %(title)s, waiting for the street "
+                        "branch's review."
+                    )
+                    % {"whom": whom, "title": req.title},
+                    messages.SUCCESS,
+                )
+                return redirect("admin:orders_servicerequest_change", req.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Post a need for a base or an elder"),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/orders/post_need.html", context)
 
 
 class RejectForm(Form):

@@ -705,6 +705,12 @@ ADMIN_FORMS = [
         },
     ),
     Page(
+        "admin:orders_servicerequest_post",
+        "head_office",
+        "post",
+        {**NEED, "base": pk("base_a"), "recipient": "", "submission_id": str(uuid.uuid4())},
+    ),
+    Page(
         "admin:honour_certificatebatch_add",
         "head_office",
         "post",

@@ -124,7 +124,10 @@ def post_request(
     _check_start(starts_at)
     _check_early_level(early_min_level)
     if base is not None:
-        if "base" not in policy.posters or not is_base_staff_for(actor, base):
+        # Head office of the base's district may post on its behalf (后台创建订单).
+        if "base" not in policy.posters or not (
+            is_base_staff_for(actor, base) or is_head_office_for(actor, base.street)
+        ):
             raise OrderError(_("Only staff of this service base may post its needs."))
         if not base.is_certified:
             raise OrderError(_("Only a certified service base may post needs."))
@@ -145,10 +148,14 @@ def post_request(
             account = ledger_selectors.member_account(recipient)
             if policy.elder_post_needs_coins and account.available < duration_minutes * places:
                 raise OrderError(_("Your account does not hold enough coins for this need."))
-        elif "advisor" not in policy.posters or not is_advisor_for(actor, street):
-            raise OrderError(
-                _("Only an elder-care advisor of the elder's street may post a home service.")
-            )
+        elif not ("advisor" in policy.posters and is_advisor_for(actor, street)):
+            # Else only head office, on the elder's behalf (后台创建订单), where home needs open.
+            if not is_head_office_for(actor, street):
+                raise OrderError(
+                    _("Only an elder-care advisor of the elder's street may post a home service.")
+                )
+            if not {"advisor", "elder"} & set(policy.posters):
+                raise OrderError(_("Home services may not be posted under this scheme."))
         if not address:
             raise OrderError(_("Please give the address of the service."))
         payer = ServiceRequest.Payer.MEMBER
