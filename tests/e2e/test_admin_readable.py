@@ -111,10 +111,13 @@ def check_all(page, base: str, paths) -> None:
 
 def test_street_staff_pages_are_readable(live_server, desk, queues, staff_a):
     log_in_as(desk, live_server, staff_a)
+    waiting = Member.objects.get(status=Member.Status.APPLIED)
     paths = (
         reverse("admin:index"),
         reverse("admin:accounts_member_changelist") + "?status__exact=applied",
+        reverse("admin:accounts_member_change", args=[waiting.pk]),
         reverse("admin:orders_streetqueuerequest_changelist"),
+        reverse("admin:orders_servicerequest_change", args=[queues.request_id]),
         reverse("admin:ledger_gift_changelist"),
     )
     check_all(desk, live_server.url, paths)
