@@ -293,10 +293,21 @@ class MemberAdmin(DecisionButtons, LargeList, ScopedAdmin):
         description=gettext_lazy("Reject selected registrations…"), permissions=["change"]
     )
     def reject(self, request, queryset):
+        return self._decide_with_reason(
+            request,
+            queryset,
+            title=_("Reject registrations"),
+            decide=lambda member, reason: self.reject_one(request, member, reason),
+            done_message=_("%(count)s registration(s) rejected."),
+            message=self.rejected_message,
+        )
+
+    def _decide_with_reason(self, request, queryset, *, title, decide, done_message, message):
+        """An action that asks for the reason, then names whom it decided and why."""
         done, given = [], []
 
         def apply(member, reason):
-            self.reject_one(request, member, reason)
+            decide(member, reason)
             done.append(self.decision_name(member))
             given[:] = [reason]
 
@@ -304,11 +315,11 @@ class MemberAdmin(DecisionButtons, LargeList, ScopedAdmin):
             self,
             request,
             queryset.select_related("user"),
-            title=_("Reject registrations"),
+            title=title,
             apply=apply,
             error_class=services.AccountsError,
-            done_message=_("%(count)s registration(s) rejected."),
-            message=lambda: decided_message(self.rejected_message, done, *given),
+            done_message=done_message,
+            message=lambda: decided_message(message, done, *given),
         )
 
     def is_waiting(self, obj: Member) -> bool:
@@ -339,24 +350,15 @@ class MemberAdmin(DecisionButtons, LargeList, ScopedAdmin):
 
     @admin.action(description=gettext_lazy("Reinstate selected members…"), permissions=["change"])
     def reinstate(self, request, queryset):
-        done, given = [], []
-
-        def apply(member, reason):
-            services.reinstate_member(member=member, reason=reason, actor=request.user)
-            done.append(self.decision_name(member))
-            given[:] = [reason]
-
-        return reason_action(
-            self,
+        return self._decide_with_reason(
             request,
-            queryset.select_related("user"),
+            queryset,
             title=_("Reinstate members"),
-            apply=apply,
-            error_class=services.AccountsError,
-            done_message=_("%(count)s member(s) reinstated."),
-            message=lambda: decided_message(
-                _("Reinstated %(count)s member(s): %(names)s. Reason: %(reason)s"), done, *given
+            decide=lambda member, reason: services.reinstate_member(
+                member=member, reason=reason, actor=request.user
             ),
+            done_message=_("%(count)s member(s) reinstated."),
+            message=_("Reinstated %(count)s member(s): %(names)s. Reason: %(reason)s"),
         )
 
     @admin.action(

@@ -19,19 +19,9 @@ from tests.orders.conftest import (  # noqa: F401  (fixtures)
     category,
     make_need,
 )
+from tests.test_home_members import cards, home
 
 pytestmark = pytest.mark.django_db
-
-
-def home(client, user) -> str:
-    client.force_login(user)
-    page = client.get("/")
-    assert page.status_code == 200
-    return page.content.decode()
-
-
-def cards(text: str, testid: str) -> list[str]:
-    return re.findall(rf'data-testid="{testid}".*?</(?:article|li)>', text, flags=re.S)
 
 
 def test_it_shows_a_base_the_volunteers_waiting_for_its_confirmation(
