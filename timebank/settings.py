@@ -288,6 +288,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "exchange.tasks.expire_orders",
         "schedule": crontab(minute="*/10"),
     },
+    # Export files past their keeping time are deleted with their jobs.
+    "reports-delete-expired-exports": {
+        "task": "reports.tasks.delete_expired_exports",
+        "schedule": crontab(minute=30),
+    },
 }
 # Days a member has to collect an exchange order (a local setting, not a scheme rule).
 EXCHANGE_PICKUP_DAYS = env.int("EXCHANGE_PICKUP_DAYS", default=14)
@@ -297,6 +302,12 @@ CERTIFICATE_SEAL_PATH = env(
     "CERTIFICATE_SEAL_PATH", default=str(BASE_DIR / "static" / "honour" / "seal.svg")
 )
 CERTIFICATE_VERIFY_RATE = env("CERTIFICATE_VERIFY_RATE", default="30/m/ip")
+# Reports (local settings, not scheme rules): how long a dashboard's figures are reused before
+# they are computed again; exports up to EXPORT_STREAM_MAX_ROWS rows are streamed at once, bigger
+# ones are written by a Celery task and kept for EXPORT_KEEP_DAYS days.
+REPORT_CACHE_SECONDS = env.int("REPORT_CACHE_SECONDS", default=300)
+EXPORT_STREAM_MAX_ROWS = env.int("EXPORT_STREAM_MAX_ROWS", default=5000)
+EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", default=7)
 
 # django-allauth: phone number + password. Apps' adapters complete the phone flow.
 ACCOUNT_LOGIN_METHODS = {"phone"}

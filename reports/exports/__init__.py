@@ -1,0 +1,1 @@
+"""Exports: one class per export, one registry (see base.py)."""

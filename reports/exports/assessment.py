@@ -1,0 +1,1 @@
+"""The assessment report (CN §7.5): one PDF per street or base."""
