@@ -1,1 +1,20 @@
 """Celery tasks of the reports app (thin wrappers)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from reports.models import ExportJob
+
+
+@shared_task
+def delete_expired_exports() -> int:
+    """Delete export jobs past their keeping time, and their files. Returns how many."""
+    deleted = 0
+    for job in ExportJob.objects.filter(expires_at__lt=timezone.now()).iterator():
+        if job.file:
+            job.file.delete(save=False)
+        job.delete()
+        deleted += 1
+    return deleted
