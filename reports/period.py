@@ -122,8 +122,8 @@ class PeriodForm(forms.Form):
         ("custom", gettext_lazy("Custom range")),
     ]
     period = forms.ChoiceField(label=gettext_lazy("Period"), choices=KINDS, required=False)
-    month = forms.CharField(label=gettext_lazy("Month"), required=False, max_length=7)
-    quarter = forms.CharField(label=gettext_lazy("Quarter"), required=False, max_length=7)
+    month = forms.CharField(label=gettext_lazy("Month"), required=False, max_length=16)
+    quarter = forms.CharField(label=gettext_lazy("Quarter"), required=False, max_length=16)
     year = forms.IntegerField(label=gettext_lazy("Year"), required=False)
     start = forms.DateField(label=gettext_lazy("From"), required=False)
     end = forms.DateField(label=gettext_lazy("To"), required=False)
