@@ -313,6 +313,8 @@ class IntegrityRecord(models.Model):
         verbose_name = _("integrity record")
         verbose_name_plural = _("integrity records")
         ordering = ["-occurred_at"]
+        # Reports: no-shows and late cancellations in a period.
+        indexes = [models.Index(fields=["occurred_at"], name="integrity_occurred_at")]
         constraints = [
             models.UniqueConstraint(
                 fields=["member", "kind", "reference"],

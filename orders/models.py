@@ -199,6 +199,11 @@ class ServiceRequest(models.Model):
             ),
         ]
         indexes = [
+            # Reports (reports.figures): needs submitted, decided by the street and published
+            # in a period.
+            models.Index(fields=["submitted_at"], name="request_submitted_at"),
+            models.Index(fields=["street_approved_at"], name="request_street_approved_at"),
+            models.Index(fields=["published_at"], name="request_published_at"),
             # The order hall pages through it (orders.selectors.published_requests).
             models.Index(fields=["status", "starts_at"], name="request_status_start"),
             # The two approval queues (their lists, counts and date bars): a few hundred rows
@@ -385,6 +390,12 @@ class Assignment(models.Model):
             # /orders/: a volunteer's live services, and the last ones grabbed.
             models.Index(fields=["volunteer", "status"], name="assignment_volunteer_status"),
             models.Index(fields=["volunteer", "id"], name="assignment_volunteer_recent"),
+            # Reports: services completed in a period.
+            models.Index(
+                fields=["completed_at"],
+                condition=models.Q(status="completed"),
+                name="assignment_completed_at",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -451,6 +462,8 @@ class Evaluation(models.Model):
     class Meta:
         verbose_name = _("evaluation")
         verbose_name_plural = _("evaluations")
+        # Reports: ratings given in a period.
+        indexes = [models.Index(fields=["created_at"], name="evaluation_created_at")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(rating__gte=1, rating__lte=5), name="evaluation_rating_1_5"
@@ -482,6 +495,8 @@ class OrderEvent(models.Model):
         verbose_name = _("order event")
         verbose_name_plural = _("order events")
         ordering = ["at", "pk"]
+        # Reports: rejections (and other actions) in a period.
+        indexes = [models.Index(fields=["action", "at"], name="orderevent_action_at")]
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.action}"

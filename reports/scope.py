@@ -10,6 +10,7 @@ drill-down filters through a ``Scope``'s ``*_q`` methods, so the rule is written
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -54,6 +55,18 @@ class Scope:
 
     # Filters, one per model a report reads. ``prefix`` reaches the model through a relation,
     # e.g. ``scope.requests_q("request__")`` on assignments.
+    @cached_property
+    def street_ids(self) -> list[int]:
+        """The district's streets as ids: filtering on a list of ids (not on the streets'
+        parent through a join) lets PostgreSQL estimate a district's share of a table and
+        start from the period's index; with the join it guessed one street in 200 rows."""
+        ids = Branch.objects.filter(parent=self.district, kind=Branch.Kind.STREET).values_list(
+            "pk", flat=True
+        )
+        # A district without streets matches nothing: [0] (no row has id 0), since an empty
+        # list cannot be written as SQL where the reports compile a queryset to text.
+        return list(ids) or [0]
+
     def requests_q(self, prefix: str = "") -> Q:
         """Service needs posted in the scope (and of its category)."""
         if self.base:
@@ -61,7 +74,7 @@ class Scope:
         elif self.street:
             q = Q(**{f"{prefix}street": self.street})
         else:
-            q = Q(**{f"{prefix}street__parent": self.district})
+            q = Q(**{f"{prefix}street_id__in": self.street_ids})
         if self.category:
             q &= Q(**{f"{prefix}category": self.category})
         return q
@@ -73,7 +86,7 @@ class Scope:
             return Q(**{f"{prefix}user__assignments__request__base": self.base})
         if self.street:
             return Q(**{f"{prefix}street": self.street})
-        return Q(**{f"{prefix}street__parent": self.district})
+        return Q(**{f"{prefix}street_id__in": self.street_ids})
 
     def accounts_q(self, prefix: str = "") -> Q:
         """Coin accounts in the scope: members' and bases' (and, for the whole district, the
@@ -85,8 +98,8 @@ class Scope:
                 **{f"{prefix}base__street": self.street}
             )
         return (
-            Q(**{f"{prefix}user__member__street__parent": self.district})
-            | Q(**{f"{prefix}base__street__parent": self.district})
+            Q(**{f"{prefix}user__member__street_id__in": self.street_ids})
+            | Q(**{f"{prefix}base__street_id__in": self.street_ids})
             | Q(**{f"{prefix}district": self.district})
         )
 

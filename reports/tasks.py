@@ -18,3 +18,11 @@ def delete_expired_exports() -> int:
         job.delete()
         deleted += 1
     return deleted
+
+
+@shared_task
+def run_export_job(job_id: str) -> str:
+    """Write a big export's file (reports.exports.jobs.run_job)."""
+    from reports.exports.jobs import run_job
+
+    return run_job(job_id)

@@ -1,1 +1,9 @@
-urlpatterns: list = []
+"""The dashboard (/reports/)."""
+
+from django.urls import path
+
+from reports import views
+
+urlpatterns = [
+    path("", views.dashboard_view, name="dashboard"),
+]

@@ -255,10 +255,11 @@ class Page:
     method: str
     fields: dict  # name -> an accepted value, or a function of the World giving one
     arg: str = ""  # the World attribute whose pk the URL takes
+    url_args: tuple = ()  # fixed arguments of the URL (an export's name and format)
 
     def path(self, world: World) -> str:
         if not self.arg:
-            return reverse(self.url)
+            return reverse(self.url, args=self.url_args)
         return reverse(self.url, args=[getattr(world, self.arg).pk])
 
 
@@ -292,6 +293,9 @@ LAST_30_DAYS = {  # a proof of hours: the range a member asks for
     "start": lambda w: str(timezone.localdate() - timedelta(days=30)),
     "end": lambda w: str(timezone.localdate()),
 }
+
+MONTH = {"period": "month", "month": lambda w: timezone.localdate().strftime("%Y-%m")}
+CUSTOM = {"period": "custom", **LAST_30_DAYS}
 
 MEMBER_PAGES = [
     Page(
@@ -451,6 +455,27 @@ MEMBER_PAGES = [
         "post",
         {"member": lambda w: str(w.earned_volunteer.member.pk), "kind": "hours", **LAST_30_DAYS},
     ),
+    # Reports: the period, the narrowing and each kind of export (issue 11).
+    Page("reports:dashboard", "official", "get", {**MONTH, "street": pk("street_a")}),
+    Page("reports:dashboard", "staff_a", "get", {**CUSTOM, "category": pk("category")}),
+    Page("reports:exports", "head_office", "get", {**MONTH, "street": pk("street_a")}),
+    Page(
+        "reports:export_download",
+        "head_office",
+        "get",
+        {**MONTH, "street": pk("street_a")},
+        url_args=("services", "csv"),
+    ),
+    Page("reports:export_download", "staff_a", "get", CUSTOM, url_args=("members", "xlsx")),
+    Page("reports:export_download", "official", "get", MONTH, url_args=("assessment", "pdf")),
+    Page(
+        "reports:export_download",
+        "head_office",
+        "post",
+        {**MONTH, "reason": "报送志愿北京"},
+        url_args=("volunteer-hours", "csv"),
+    ),
+    Page("reports:statement_pdf", "volunteer", "get", {"when": "custom", **LAST_30_DAYS}),
     Page("set_language", "", "post", {"language": "en", "next": "/"}),
     Page("account_login", "", "post", {"phone": "13700000000", "password": None}),
     Page("account_signup", "", "post", {"phone": None, "password1": None, "password2": None}),
@@ -487,6 +512,8 @@ NO_INPUT = {
     "honour:batch",
     "honour:batch_file",
     "verify",  # its <str:number> is fuzzed in tests/honour/test_certificates_pages.py
+    "reports:export_job",  # <uuid:pk>, the owner's only (tests/reports/test_export_jobs.py)
+    "reports:export_job_file",
 }
 
 

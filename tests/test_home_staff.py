@@ -100,11 +100,19 @@ def test_it_shows_head_office_and_advisors_their_queues(client, head_office, adv
         assert reverse("admin:index") in text
 
 
-def test_it_sends_an_official_to_the_management_pages(client, official):
+def test_it_sends_an_official_to_the_reports(client, official):
     text = home(client, official)
-    assert "报表页面尚未建成" in text
+    assert f'href="{reverse("reports:dashboard")}" data-testid="home-reports"' in text
+    assert "打开统计报表" in text
     assert reverse("admin:index") in text
     assert not cards(text, "home-base-waiting")
+    assert client.get(reverse("reports:dashboard")).status_code == 200
+
+
+def test_it_offers_street_staff_the_reports_of_their_street(client, staff_a):
+    text = home(client, staff_a)
+    assert 'data-testid="home-reports"' in text
+    assert client.get(reverse("reports:dashboard")).status_code == 200
 
 
 def test_it_keeps_the_pickup_point_button_for_a_clerk(client, clerk_a):

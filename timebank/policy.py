@@ -329,3 +329,9 @@ def get_policy() -> Policy:
         if value is not None and sources.get(field) == LOCAL:
             overrides[field] = convert(value)  # type: ignore[operator]
     return replace(policy, **overrides) if overrides else policy
+
+
+# The obligations report (issue 11, CN §6.6) warns when a street would need more months than
+# this to honour, at its recent volunteer capacity, what its members hold. Neither scheme sets
+# it; a year of care owed beyond capacity is the point a district must act.
+OBLIGATION_WARN_MONTHS = 12

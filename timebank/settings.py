@@ -141,8 +141,11 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {})
     # A row lock that is not granted in time ends the transaction (SQLSTATE 55P03), which
     # service_transaction retries and then reports as busy, instead of a page that hangs.
+    # JIT off: PostgreSQL compiled the reports' aggregates for 1–2 s where they run in tens
+    # of milliseconds (its cost model guesses at large scans); the site's queries are short.
     DATABASES["default"]["OPTIONS"].setdefault(
-        "options", f"-c lock_timeout={env.int('DB_LOCK_TIMEOUT_MS', default=10000)}"
+        "options",
+        f"-c lock_timeout={env.int('DB_LOCK_TIMEOUT_MS', default=10000)} -c jit=off",
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
