@@ -116,3 +116,20 @@ class ExportLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.export}.{self.fmt}"
+
+
+class DashboardSnapshot(models.Model):
+    """A dashboard's figures computed ahead (reports.snapshots): the standard periods of the
+    district and of each street, refreshed by Celery beat, so the page opens at once however
+    many years of data lie behind it. Only this app writes it; the page shows its time."""
+
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    data = models.BinaryField(_("figures"))
+    computed_at = models.DateTimeField(_("computed at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("dashboard snapshot")
+        verbose_name_plural = _("dashboard snapshots")
+
+    def __str__(self) -> str:
+        return self.key

@@ -26,3 +26,11 @@ def run_export_job(job_id: str) -> str:
     from reports.exports.jobs import run_job
 
     return run_job(job_id)
+
+
+@shared_task
+def refresh_dashboards() -> int:
+    """Count the standard dashboards ahead (reports.snapshots)."""
+    from reports.snapshots import refresh_snapshots
+
+    return refresh_snapshots()

@@ -5,21 +5,19 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from reports.charts import bar_chart
 from reports.coins import fund_edit_url
-from reports.figures import Breakdown, Dashboard, dashboard
+from reports.figures import Breakdown, Dashboard
 from reports.period import Period, PeriodForm
 from reports.scope import Scope, scope_for
+from reports.snapshots import cached_dashboard
 
 ACTIONS_TEMPLATE = "reports/_actions.html"  # the lead's: exports and the printable report
 COINS_TEMPLATE = "reports/_coins.html"  # helper H2's, context variable ``coins``
@@ -51,33 +49,6 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "fresh_url": "?" + urlencode({**query, "fresh": "1"}) if scope.reach == "district" else "",
     }
     return render(request, "reports/dashboard.html", context)
-
-
-def cache_key(scope: Scope, period: Period) -> str:
-    """Who may see it and what it covers: the reach, the district, the street, base and
-    category (a street's staff and a base's staff have an empty ``scope.query()``, so the
-    places themselves are in the key), the period and the language of its labels."""
-    parts = [
-        scope.reach,
-        scope.district.pk,
-        getattr(scope.street, "pk", ""),
-        getattr(scope.base, "pk", ""),
-        getattr(scope.category, "pk", ""),
-        urlencode(sorted(period.query().items())),
-        get_language() or "",
-    ]
-    return "reports:dashboard:" + ":".join(str(part) for part in parts)
-
-
-def cached_dashboard(scope: Scope, period: Period, *, fresh: bool = False) -> Dashboard:
-    """The dashboard from the default cache (``REPORT_CACHE_SECONDS``), computed when absent
-    or when head office asks for fresh figures."""
-    key = cache_key(scope, period)
-    board = None if fresh else cache.get(key)
-    if board is None:
-        board = dashboard(scope, period)
-        cache.set(key, board, settings.REPORT_CACHE_SECONDS)
-    return board
 
 
 def _optional(name: str) -> str | None:

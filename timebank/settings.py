@@ -267,6 +267,8 @@ CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# How often the reports' standard dashboards are counted ahead (minutes; a divisor of 60).
+REPORT_SNAPSHOT_MINUTES = env.int("REPORT_SNAPSHOT_MINUTES", default=30)
 # Periodic work; the apps' entries are added here as they arrive. Times are TIME_ZONE's.
 CELERY_BEAT_SCHEDULE = {
     "ledger-audit-nightly": {
@@ -290,6 +292,11 @@ CELERY_BEAT_SCHEDULE = {
     "exchange-expire-orders": {
         "task": "exchange.tasks.expire_orders",
         "schedule": crontab(minute="*/10"),
+    },
+    # The dashboards of the standard periods, counted ahead (reports.snapshots).
+    "reports-refresh-dashboards": {
+        "task": "reports.tasks.refresh_dashboards",
+        "schedule": crontab(minute=f"*/{REPORT_SNAPSHOT_MINUTES}"),
     },
     # Export files past their keeping time are deleted with their jobs.
     "reports-delete-expired-exports": {

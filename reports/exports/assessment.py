@@ -20,7 +20,7 @@ from reports.charts import bar_chart
 from reports.exports.base import Export, register
 from reports.figures import Breakdown, Dashboard
 from reports.pdf import render_pdf
-from reports.views import cached_dashboard
+from reports.snapshots import cached_dashboard
 
 # Breakdowns whose bars stand upright (months, age bands, ratings 1-5 read left to right).
 _UPRIGHT = {"by_month", "by_age", "rating_distribution"}
