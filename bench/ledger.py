@@ -265,15 +265,22 @@ def writer(kind: str, accounts: tuple, ready, go, results) -> None:
     from django.db import connection
 
     step = STEPS[kind]
-    i = step(accounts, 0)  # opens the connection; not timed
-    ready.release()
-    deadline = go.get()
-    done = 0
-    while time.time() < deadline:
-        done += step(accounts, i)
-        i += 1
-    results.put((done, time.time()))
-    connection.close()
+    try:
+        i = step(accounts, 0)  # opens the connection; not timed
+        ready.release()
+        deadline = go.get()
+        done = 0
+        while time.time() < deadline:
+            done += step(accounts, i)
+            i += 1
+        results.put((done, time.time()))
+    except BaseException as exc:
+        # Said to the parent, which would otherwise wait for this writer's figures for ever.
+        results.put(f"{type(exc).__name__}: {exc}")
+        ready.release()
+        raise
+    finally:
+        connection.close()
 
 
 def concurrent(kind: str, groups: list[tuple], seconds: float) -> float:
@@ -291,11 +298,14 @@ def concurrent(kind: str, groups: list[tuple], seconds: float) -> float:
     started = time.time() + 0.05
     for _ in procs:
         go.put(started + seconds)
-    totals = [results.get() for _ in procs]
+    # A writer that dies without a word (killed) must not hang the run: wait bounded.
+    totals = [results.get(timeout=seconds + 120) for _ in procs]
     for p in procs:
         p.join()
-        if p.exitcode:
-            raise SystemExit(f"a {kind} writer failed (exit code {p.exitcode})")
+    failures = [t for t in totals if isinstance(t, str)]
+    failures += [f"exit code {p.exitcode}" for p in procs if p.exitcode]
+    if failures:
+        raise SystemExit(f"a {kind} writer failed: {failures[0]}")
     finished = max(end for _done, end in totals)
     return sum(done for done, _end in totals) / (finished - started)
 

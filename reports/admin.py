@@ -36,6 +36,18 @@ def _district_ids(request, roles: tuple[str, ...]) -> list[int]:
     return cache[roles]
 
 
+def _head_office_districts(request) -> dict[int, bool]:
+    """The districts where the request's user is head office, each with whether its fund is
+    recorded: one query per request, however often the admin asks (the sidebar asks on every
+    page whether a fund may be added)."""
+    if "_head_office_districts" not in request.__dict__:
+        rows = StaffRole.objects.filter(
+            user=request.user, role=Role.HEAD_OFFICE, branch__kind=Branch.Kind.DISTRICT
+        ).values_list("branch_id", "branch__guarantee_fund")
+        request._head_office_districts = {pk: fund is not None for pk, fund in rows}
+    return request._head_office_districts
+
+
 def _is_staff(request) -> bool:
     return request.user.is_active and request.user.is_staff
 
@@ -60,7 +72,7 @@ class GuaranteeFundAdmin(ScopedAdmin):
         )
 
     def _heads(self, request) -> list[int]:
-        return _district_ids(request, (Role.HEAD_OFFICE,))
+        return list(_head_office_districts(request))
 
     def has_view_permission(self, request, obj=None) -> bool:
         if not _is_staff(request):
@@ -76,7 +88,9 @@ class GuaranteeFundAdmin(ScopedAdmin):
         """Head office registers its district's fund once; then it is changed, never added."""
         if not _is_staff(request):
             return False
-        return self._districts_without_fund(request).exists()
+        if request.user.is_superuser:
+            return self._districts_without_fund(request).exists()
+        return not all(_head_office_districts(request).values())
 
     def has_change_permission(self, request, obj=None) -> bool:
         if not _is_staff(request):

@@ -209,6 +209,25 @@ class Dashboard:
     coins: object = None
     obligations: object = None
 
+    def headline(self) -> list[Figure]:
+        """The figures at a glance, in the order the page and the printed report show them."""
+        m, n, s, p = self.members, self.needs, self.services, self.people
+        return [
+            m.total,
+            m.new,
+            n.posted,
+            n.approved,
+            n.rejected,
+            n.fill_rate,
+            s.completed,
+            s.minutes,
+            s.no_shows,
+            s.late_cancellations,
+            s.ratings,
+            p.volunteers,
+            p.elders_served,
+        ]
+
 
 # --- computing ------------------------------------------------------------------------------
 

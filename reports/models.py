@@ -51,7 +51,7 @@ class ExportJob(models.Model):
     """A big export written by a Celery task into a private file, kept for a few days."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", _("Waiting")
+        QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Being prepared")
         DONE = "done", _("Ready")
         FAILED = "failed", _("Failed")

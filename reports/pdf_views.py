@@ -16,11 +16,12 @@ from django.views.decorators.http import require_safe
 from ledger.selectors import find_member_account
 from reports import statement_pdf
 from reports.period import EARLIEST_YEAR, Period, month_period, year_period
+from timebank.forms import Form
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class StatementForm(forms.Form):
+class StatementForm(Form):
     """Which period to print: this month, last month, this year or two dates."""
 
     WHEN = [

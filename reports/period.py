@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from timebank.forms import Form
+
 # A custom range longer than this is refused (a report over decades is a typing mistake).
 MAX_CUSTOM_DAYS = 366 * 5 + 1
 EARLIEST_YEAR = 2000
@@ -112,7 +114,7 @@ def this_month() -> Period:
     return month_period(timezone.localdate())
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(Form):
     """The period chooser of every report page and export; an empty form means this month."""
 
     KINDS = [

@@ -61,8 +61,12 @@ def _read_snapshot(key: str) -> Dashboard | None:
 
 
 def _save_snapshot(key: str, board: Dashboard) -> None:
-    DashboardSnapshot.objects.update_or_create(
-        key=key, defaults={"data": pickle.dumps(board), "computed_at": board.computed_at}
+    # One statement (INSERT … ON CONFLICT): two counts of the same key at once cannot clash.
+    DashboardSnapshot.objects.bulk_create(
+        [DashboardSnapshot(key=key, data=pickle.dumps(board), computed_at=board.computed_at)],
+        update_conflicts=True,
+        unique_fields=["key"],
+        update_fields=["data", "computed_at"],
     )
 
 

@@ -41,7 +41,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "query": urlencode(query),
         "widen": _widen_links(scope, period),
         "sections": _sections(board, scope, period),
-        "headline": _headline(board),
+        "headline": board.headline(),
         "actions_template": _optional(ACTIONS_TEMPLATE),
         "coins_template": _optional(COINS_TEMPLATE),
         "obligations_template": _optional(OBLIGATIONS_TEMPLATE),
@@ -132,21 +132,3 @@ def _sections(board: Dashboard, scope: Scope, period: Period) -> dict:
             _table(people.bases_by_hours, scope, period, chart=False),  # drawn in services
         ],
     }
-
-
-def _headline(board: Dashboard) -> list:
-    m, n, s, p = board.members, board.needs, board.services, board.people
-    return [
-        m.total,
-        m.new,
-        n.posted,
-        n.approved,
-        n.rejected,
-        n.fill_rate,
-        s.completed,
-        s.minutes,
-        s.no_shows,
-        s.late_cancellations,
-        p.volunteers,
-        p.elders_served,
-    ]

@@ -62,25 +62,6 @@ def sections(board: Dashboard, *, level: str) -> dict[str, list[dict]]:
     }
 
 
-def headline(board: Dashboard) -> list:
-    m, n, s, p = board.members, board.needs, board.services, board.people
-    return [
-        m.total,
-        m.new,
-        n.posted,
-        n.approved,
-        n.rejected,
-        n.fill_rate,
-        s.completed,
-        s.minutes,
-        s.no_shows,
-        s.late_cancellations,
-        s.ratings,
-        p.volunteers,
-        p.elders_served,
-    ]
-
-
 @register
 class AssessmentReport(Export):
     """The printable assessment report of the viewer's scope over the period."""
@@ -101,7 +82,7 @@ class AssessmentReport(Export):
             "title": _("%(district)s Elderly-care Time Bank Assessment report")
             % {"district": self.scope.district.name},
             "level": self.scope.level,
-            "headline": headline(board),
+            "headline": board.headline(),
             "sections": sections(board, level=self.scope.level),
             "printed_at": timezone.localtime(),
         }

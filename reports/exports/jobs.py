@@ -18,7 +18,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -98,6 +98,8 @@ def run_job(job_id) -> str:
     except ExportJobError as exc:
         _fail(job, str(exc))
         return "failed"
+    except (OperationalError, InterfaceError):
+        raise  # the database went away: the task is tried again (timebank.outages)
     except Exception:
         logger.exception("export job %s failed", job_id)
         _fail(job, _("The file could not be prepared. Please try again later."))

@@ -6,6 +6,7 @@ import shutil
 import pytest
 
 from tests.exchange.conftest import clerk_a, point_a  # noqa: F401  (fixtures for the exchange walk)
+from tests.reports.exports_data import world  # noqa: F401  (the reports' walk and layout)
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make

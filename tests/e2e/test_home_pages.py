@@ -112,13 +112,14 @@ def test_street_staff_see_their_queues_and_open_one(live_server, phone, make_nee
     assert "待审批的需求" in phone.content()
 
 
-def test_an_official_finds_the_management_pages(live_server, phone, official):
+def test_an_official_finds_the_reports_and_the_management_pages(live_server, phone, official):
     open_home(phone, live_server, official)
-    assert "报表页面尚未建成" in phone.content()
     assert_fits_a_phone(phone)
-    phone.get_by_role("link", name="进入管理后台").click()
+    assert phone.get_by_role("link", name="进入管理后台").count() == 1
+    phone.get_by_test_id("home-reports").click()
     phone.wait_for_load_state()
-    assert phone.url.endswith("/admin/")
+    assert phone.url.endswith("/reports/")
+    assert "统计报表: 长宁区" in phone.locator("h1").inner_text()
 
 
 def test_head_office_sees_the_needs_waiting_for_it(

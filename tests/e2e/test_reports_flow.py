@@ -14,39 +14,10 @@ import pytest
 from pypdf import PdfReader
 
 from tests.e2e.test_phone_layout import log_in
-from tests.reports.exports_data import build
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 TIANSHAN = ("天山养老院", "天山陪伴一", "天山陪伴二", "王志愿", "李志愿")
-
-
-@pytest.fixture
-def world(
-    district,
-    street_b,
-    base_a,
-    base_b,
-    base_staff_a,
-    staff_a,
-    staff_b,
-    head_office,
-    volunteer,
-    volunteer2,
-):
-    """Two one-hour services in 天山, one two-hour service in 虹桥, all in one month."""
-    return build(
-        district=district,
-        street_b=street_b,
-        base_a=base_a,
-        base_b=base_b,
-        base_staff_a=base_staff_a,
-        staff_a=staff_a,
-        staff_b=staff_b,
-        head_office=head_office,
-        volunteer=volunteer,
-        volunteer2=volunteer2,
-    )
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import pytest
 
 from tests.e2e.test_phone_layout import MEASURE as MEMBER_MEASURE
 from tests.e2e.test_phone_layout import log_in
-from tests.reports.exports_data import build
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -52,34 +51,6 @@ MEASURE = """([minText, minTap]) => {
   }
   return {width: document.documentElement.scrollWidth, tiny, small, wide: wide.slice(0, 5)};
 }"""
-
-
-@pytest.fixture
-def world(
-    district,
-    street_b,
-    base_a,
-    base_b,
-    base_staff_a,
-    staff_a,
-    staff_b,
-    head_office,
-    volunteer,
-    volunteer2,
-):
-    """Services in both streets, so the pages have figures, charts and tables to lay out."""
-    return build(
-        district=district,
-        street_b=street_b,
-        base_a=base_a,
-        base_b=base_b,
-        base_staff_a=base_staff_a,
-        staff_a=staff_a,
-        staff_b=staff_b,
-        head_office=head_office,
-        volunteer=volunteer,
-        volunteer2=volunteer2,
-    )
 
 
 def problems(page, url: str, *, text: int, tap: int) -> list[str]:

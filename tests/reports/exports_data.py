@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import pytest
 from django.utils import timezone
 
 from ledger import selectors as ledger_selectors
@@ -139,4 +140,33 @@ def build(
         hongqiao=hongqiao,
         hongqiao_volunteer=hq_volunteer,
         base_staff_b=base_staff_b,
+    )
+
+
+@pytest.fixture
+def world(
+    district,
+    street_b,
+    base_a,
+    base_b,
+    base_staff_a,
+    staff_a,
+    staff_b,
+    head_office,
+    volunteer,
+    volunteer2,
+):
+    """Two one-hour services in 天山, one two-hour service in 虹桥, all in one month (import
+    it into a test module to use it)."""
+    return build(
+        district=district,
+        street_b=street_b,
+        base_a=base_a,
+        base_b=base_b,
+        base_staff_a=base_staff_a,
+        staff_a=staff_a,
+        staff_b=staff_b,
+        head_office=head_office,
+        volunteer=volunteer,
+        volunteer2=volunteer2,
     )

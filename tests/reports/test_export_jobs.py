@@ -21,29 +21,8 @@ from reports.exports.writers import counted
 from reports.models import ExportJob, ExportLog
 from reports.scope import viewer_scope
 from reports.tasks import delete_expired_exports
-from tests.reports.exports_data import build
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(
-    district,
-    street_b,
-    base_a,
-    base_b,
-    base_staff_a,
-    staff_a,
-    staff_b,
-    head_office,
-    volunteer,
-    volunteer2,
-):
-    return build(
-        district=district, street_b=street_b, base_a=base_a, base_b=base_b,
-        base_staff_a=base_staff_a, staff_a=staff_a, staff_b=staff_b, head_office=head_office,
-        volunteer=volunteer, volunteer2=volunteer2,
-    )  # fmt: skip
 
 
 @pytest.fixture

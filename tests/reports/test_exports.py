@@ -19,38 +19,10 @@ from reports.models import ExportLog
 from reports.period import this_month
 from reports.scope import viewer_scope
 from tests.factories import MemberFactory
-from tests.reports.exports_data import build
 
 pytestmark = pytest.mark.django_db
 
 TABLES = ("members", "needs", "services", "coins")
-
-
-@pytest.fixture
-def world(
-    district,
-    street_b,
-    base_a,
-    base_b,
-    base_staff_a,
-    staff_a,
-    staff_b,
-    head_office,
-    volunteer,
-    volunteer2,
-):
-    return build(
-        district=district,
-        street_b=street_b,
-        base_a=base_a,
-        base_b=base_b,
-        base_staff_a=base_staff_a,
-        staff_a=staff_a,
-        staff_b=staff_b,
-        head_office=head_office,
-        volunteer=volunteer,
-        volunteer2=volunteer2,
-    )
 
 
 def url(name: str, fmt: str, **params) -> str:

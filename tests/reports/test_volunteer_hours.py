@@ -13,31 +13,10 @@ from django.urls import reverse
 
 from accounts import idnumbers
 from reports.models import ExportLog
-from tests.reports.exports_data import build
 
 pytestmark = pytest.mark.django_db
 
 HEADER = ["姓名", "证件类型", "证件号码", "项目名称", "服务日期", "服务时长（小时）"]
-
-
-@pytest.fixture
-def world(
-    district,
-    street_b,
-    base_a,
-    base_b,
-    base_staff_a,
-    staff_a,
-    staff_b,
-    head_office,
-    volunteer,
-    volunteer2,
-):
-    return build(
-        district=district, street_b=street_b, base_a=base_a, base_b=base_b,
-        base_staff_a=base_staff_a, staff_a=staff_a, staff_b=staff_b, head_office=head_office,
-        volunteer=volunteer, volunteer2=volunteer2,
-    )  # fmt: skip
 
 
 def url(fmt: str, world, **params) -> str:
