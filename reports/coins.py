@@ -50,11 +50,7 @@ from ledger.services import hours
 from reports.models import GuaranteeFund
 from reports.period import Period
 from reports.scope import Scope
-from timebank.policy import MINUTES_PER_HOUR, OBLIGATION_WARN_MONTHS
-
-# Capacity is the monthly average over this many full months before the current one
-# (issue 11's definition of a street's volunteer capacity).
-CAPACITY_MONTHS = 3
+from timebank.policy import CAPACITY_MONTHS, MINUTES_PER_HOUR, OBLIGATION_WARN_MONTHS
 
 MEMBER, BASE = Account.Kind.MEMBER, Account.Kind.BASE
 MOVED = (Transfer.Kind.SINGLE, Transfer.Kind.POST)

@@ -335,3 +335,6 @@ def get_policy() -> Policy:
 # this to honour, at its recent volunteer capacity, what its members hold. Neither scheme sets
 # it; a year of care owed beyond capacity is the point a district must act.
 OBLIGATION_WARN_MONTHS = 12
+# A street's capacity to honour what it owes is the hours its volunteers served a month,
+# averaged over this many full months before the current one (issue 11: "last three months").
+CAPACITY_MONTHS = 3
