@@ -338,3 +338,6 @@ OBLIGATION_WARN_MONTHS = 12
 # A street's capacity to honour what it owes is the hours its volunteers served a month,
 # averaged over this many full months before the current one (issue 11: "last three months").
 CAPACITY_MONTHS = 3
+# Messages (issue 15): nothing but urgent news is sent by SMS or WeChat between 22:00 and 07:00
+# Beijing time; what falls in between waits until 07:00. (start hour, end hour), local time.
+QUIET_HOURS = (22, 7)

@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "exchange",
     "honour",
     "reports",
+    "notices",
+    "news",
 ]
 
 MIDDLEWARE = [
@@ -298,6 +300,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.refresh_dashboards",
         "schedule": crontab(minute=f"*/{REPORT_SNAPSHOT_MINUTES}"),
     },
+    # Messages due after quiet hours or whose task was lost are queued (notices.services).
+    "notices-sweep": {
+        "task": "notices.tasks.sweep",
+        "schedule": crontab(minute="*"),
+    },
     # Export files past their keeping time are deleted with their jobs.
     "reports-delete-expired-exports": {
         "task": "reports.tasks.delete_expired_exports",
@@ -341,7 +348,19 @@ SOCIALACCOUNT_PROVIDERS = {
 }
 WEIXIN_ENABLED = bool(env("WEIXIN_APP_ID", default=""))
 SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"  # hides unconfigured providers
-SMS_SENDER = env("SMS_SENDER", default="accounts.sms.LogSender")
+SMS_SENDER = env("SMS_SENDER", default="notices.sms.LogSender")
+# Messages (notices): tries before a delivery is listed as failed, the first wait between
+# tries (doubling), the language SMS and WeChat are written in, and the site's address for
+# links in them.
+NOTICE_MAX_ATTEMPTS = env.int("NOTICE_MAX_ATTEMPTS", default=5)
+NOTICE_RETRY_SECONDS = env.int("NOTICE_RETRY_SECONDS", default=60)
+NOTICE_LANGUAGE = "zh-hans"
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# WeChat official account (公众号): in-WeChat login (snsapi_base / snsapi_userinfo) and
+# template messages. Off unless its keys are configured.
+WECHAT_MP_PROVIDER = "weixin_mp"
+WECHAT_MP_APP_ID = env("WECHAT_MP_APP_ID", default="")
+WECHAT_MP_APP_SECRET = env("WECHAT_MP_APP_SECRET", default="")
 
 # Logging: one line per record to stdout, each tagged with the request id.
 DJANGO_GUID = {

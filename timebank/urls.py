@@ -32,6 +32,8 @@ urlpatterns = [
     path("honour/", include("honour.urls")),
     path("verify/<str:number>/", views_certificates.verify, name="verify"),
     path("reports/", include("reports.urls")),
+    path("news/", include("news.urls")),
+    path("inbox/", include("notices.urls")),
     path(
         "admin/ledger/account/allocate-donations/",
         admin_donations.allocate_view,

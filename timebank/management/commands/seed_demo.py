@@ -11,7 +11,17 @@ from accounts.models import User
 
 DEMO_PASSWORD = "demo-pass-2026"  # documented in the README; demo data only
 # Each app may have a `demo` module with `seed(*, stdout)`; they run in layer order.
-APPS_IN_LAYER_ORDER = ["branches", "accounts", "ledger", "orders", "exchange", "honour", "reports"]
+APPS_IN_LAYER_ORDER = [
+    "branches",
+    "accounts",
+    "ledger",
+    "orders",
+    "exchange",
+    "honour",
+    "reports",
+    "news",
+    "notices",
+]
 _hashes: dict[str, str] = {}
 
 
