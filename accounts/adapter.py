@@ -2,13 +2,17 @@ import phonenumbers
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.fields import PhoneField
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialApp
 from django import forms
+from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.sms import send_sms
+from accounts.wechat_mp import flows as wechat_flows
+from accounts.wechat_mp.selectors import in_wechat
 
 
 def normalize_mainland_mobile(value: str) -> str:
@@ -97,4 +101,43 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def list_apps(self, request, provider=None, client_id=None):
         apps = super().list_apps(request, provider=provider, client_id=client_id)
-        return [app for app in apps if app.client_id and app.secret]
+        mp = settings.WECHAT_MP_PROVIDER
+        apps = [app for app in apps if app.client_id and app.secret and app.provider != mp]
+        # The official account's app comes from WECHAT_MP_APP_ID/SECRET (read per request).
+        if (
+            provider in (None, mp)
+            and settings.WECHAT_MP_APP_ID
+            and settings.WECHAT_MP_APP_SECRET
+            and client_id in (None, settings.WECHAT_MP_APP_ID)
+        ):
+            apps.append(
+                SocialApp(
+                    provider=mp,
+                    name="WeChat",
+                    client_id=settings.WECHAT_MP_APP_ID,
+                    secret=settings.WECHAT_MP_APP_SECRET,
+                )
+            )
+        return apps
+
+    def list_providers(self, request):
+        # The official account's login works inside WeChat only: offer it there only.
+        providers = super().list_providers(request)
+        if in_wechat(request):
+            return providers
+        return [p for p in providers if p.id != settings.WECHAT_MP_PROVIDER]
+
+    def pre_social_login(self, request, sociallogin):
+        if sociallogin.account.provider == settings.WECHAT_MP_PROVIDER:
+            wechat_flows.on_login(request, sociallogin)
+
+    def on_authentication_error(
+        self, request, provider, error=None, exception=None, extra_context=None
+    ):
+        if provider.id == settings.WECHAT_MP_PROVIDER:
+            wechat_flows.on_error(request, exception=exception, extra_context=extra_context)
+
+    def validate_disconnect(self, account, accounts):
+        # Unlinking goes through accounts.wechat_mp.services.unbind_wechat, which keeps history.
+        if account.provider == settings.WECHAT_MP_PROVIDER:
+            raise forms.ValidationError(_("Please unlink WeChat on your membership page."))

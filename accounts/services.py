@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from phonenumber_field.phonenumber import to_python as to_phone
@@ -18,6 +19,7 @@ from accounts.models import Insurance, IntegrityRecord, Member, Relative, Traini
 from accounts.uploads import validate_document_image
 from branches.models import Branch
 from branches.selectors import is_advisor_for, is_head_office_for, is_street_staff_for
+from notices.events import notify
 from timebank.transactions import service_transaction
 
 
@@ -281,6 +283,7 @@ def review_member(*, member: Member, approve: bool, reason: str = "", actor: Use
     if member.status not in (Member.Status.APPLIED, Member.Status.REJECTED):
         raise AccountsError(_("This registration is not waiting for review."))
     reason = (reason or "").strip()
+    repeated = member.status == Member.Status.REJECTED and member.review_reason == reason
     if approve:
         if member.role == Member.Role.ELDER:
             problem = recipient_rule(assessment_level=member.assessment_level)
@@ -296,7 +299,29 @@ def review_member(*, member: Member, approve: bool, reason: str = "", actor: Use
     member.reviewed_at = timezone.now()
     _set_history(member, actor=actor, reason="approved" if approve else "rejected")
     member.save()
+    _tell_reviewed(member, approved=approve, repeated=repeated)
     return member
+
+
+def _tell_reviewed(member: Member, *, approved: bool, repeated: bool) -> None:
+    """Tell the member the decision: an approval once; each rejection with a new reason (a
+    second click with the same reason tells nothing new)."""
+    if approved:
+        notify(
+            [member.user_id],
+            "member_approved",
+            key=f"member:{member.pk}:approved",
+            params={"name": member.user.full_name},
+            url=reverse("accounts:profile"),
+        )
+    elif not repeated:
+        notify(
+            [member.user_id],
+            "member_rejected",
+            key=f"member:{member.pk}:rejected:{member.reviewed_at.isoformat()}",
+            params={"reason": member.review_reason},
+            url=reverse("accounts:profile"),
+        )
 
 
 @service_transaction

@@ -16,9 +16,11 @@ from accounts import services
 from accounts.forms import ElderOnBehalfForm, RegistrationForm, RelativeForm
 from accounts.models import Member, Relative
 from accounts.selectors import member_of, members_visible_to, provider_problems
+from accounts.wechat_mp.selectors import wechat_binding
 from branches.models import Branch, StaffRole
 from branches.private_files import private_file_response
 from branches.selectors import staff_roles
+from notices.selectors import channel_settings
 
 
 def _form_error(form, exc: services.AccountsError) -> None:
@@ -44,6 +46,7 @@ def _work_places(user, roles: list[StaffRole]) -> list[tuple[str, str]]:
         places.append((_("Management (admin)"), reverse("admin:index")))
     if kinds & {StaffRole.Role.ADVISOR, StaffRole.Role.STREET_STAFF}:
         places.append((_("Register an elder on their behalf"), reverse("accounts:register_elder")))
+        places.append((_("Messages of the elders you serve"), reverse("notices:advised")))
     if StaffRole.Role.BASE_STAFF in kinds:
         places.append((_("Service orders"), reverse("orders:mine")))
         places.append((_("Service bases"), reverse("branches:bases")))
@@ -66,6 +69,8 @@ def profile(request):
         "relatives": relatives,
         "staff_roles": roles,
         "work_places": _work_places(request.user, roles) if roles else [],
+        "message_channels": channel_settings(request.user),
+        **wechat_binding(request),
     }
     return render(request, "accounts/profile.html", context)
 

@@ -8,6 +8,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.widgets import AdminFileWidget
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -23,14 +24,57 @@ from timebank.forms import Form, column_max
 from timebank.inputs import bad_request
 
 
-def roles_of(request) -> set[str]:
-    """The staff roles of the request's user, read once per request: every admin page asks
-    each model admin of the menu what it may do."""
-    if not hasattr(request, "_staff_roles"):
+class NoWritesMixin:
+    """Staff read these rows (or act on them through buttons calling services); nobody adds,
+    edits or deletes them in admin."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class PrivateFileLink:
+    """What a private file's widget links to: private files have no URL of their own."""
+
+    def __init__(self, url: str, label):
+        self.url, self.label = url, label
+
+    def __str__(self) -> str:
+        return str(self.label)
+
+
+class PrivateFileInput(AdminFileWidget):
+    """A file input whose current file links to ``link`` (its admin URL, set per form),
+    never asking storage for a URL."""
+
+    link = ""
+    link_label = gettext_lazy("View the file")
+
+    def is_initial(self, value) -> bool:
+        return bool(value and getattr(value, "name", ""))
+
+    def format_value(self, value):
+        return PrivateFileLink(self.link, self.link_label) if self.is_initial(value) else None
+
+
+def role_rows(request) -> list[tuple[str, int]]:
+    """The request's user's staff roles as (role, branch id), read once per request: every
+    admin page asks each model admin of the menu what it may do."""
+    if not hasattr(request, "_staff_role_rows"):
         from branches.selectors import staff_roles
 
-        request._staff_roles = set(staff_roles(request.user).values_list("role", flat=True))
-    return request._staff_roles
+        request._staff_role_rows = list(staff_roles(request.user).values_list("role", "branch_id"))
+    return request._staff_role_rows
+
+
+def roles_of(request) -> set[str]:
+    """The staff roles of the request's user (one read a request, ``role_rows``)."""
+    return {role for role, _branch in role_rows(request)}
 
 
 def managed_streets(request) -> list:

@@ -13,7 +13,6 @@ from datetime import datetime
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import AdminFileWidget
 from django.core.paginator import Paginator
 from django.core.validators import MinValueValidator
 from django.db.models import Q, Sum
@@ -35,6 +34,7 @@ from accounts.names import mask_name
 from branches.adminutils import (
     CheckedIdsMixin,
     LargeList,
+    PrivateFileInput,
     ScopedAdmin,
     StreetListFilter,
     document_link,
@@ -155,24 +155,8 @@ class PickupPointAdmin(HistoryToRead, ScopedAdmin):
 # --- items and their stock -----------------------------------------------------------------
 
 
-class PhotoLink:
-    """What the photo widget links to: private files have no URL of their own."""
-
-    def __init__(self, url: str):
-        self.url = url
-
-    def __str__(self) -> str:
-        return _("View photo")
-
-
-class PhotoInput(AdminFileWidget):
-    link = ""  # the current photo's admin URL, set per form
-
-    def is_initial(self, value) -> bool:
-        return bool(value and getattr(value, "name", ""))  # never asks storage for a URL
-
-    def format_value(self, value):
-        return PhotoLink(self.link) if self.is_initial(value) else None
+class PhotoInput(PrivateFileInput):
+    link_label = gettext_lazy("View photo")
 
 
 class ItemForm(ModelForm):

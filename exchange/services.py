@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +31,8 @@ from ledger.honour import level_name, level_of
 from ledger.models import Transfer
 from ledger.services import LedgerError, hours
 from ledger.spending import Eligibility, care_spendable, lock_accounts, spending_eligibility
+from notices.events import notify
+from notices.models import Notification
 from timebank.policy import MINUTES_PER_HOUR, get_policy
 from timebank.transactions import service_transaction
 
@@ -40,10 +43,14 @@ __all__ = [
     "expire_order",
     "expire_orders",
     "place_order",
+    "remind_pickup",
+    "remind_pickups",
 ]
 
 CODE_DIGITS = 8
 CODE_TRIES = 5
+# Members are reminded once when their order has this long left to be collected.
+REMIND_BEFORE = timedelta(days=2)
 
 
 class ExchangeError(LedgerError):
@@ -229,7 +236,19 @@ def place_order(
         on_behalf_of=member,
         memo=item.name,
     )
+    _tell(order, "exchange_ready")  # taken from the point's stock: ready to collect now
     return order
+
+
+def _tell(order: ExchangeOrder, event: str) -> list[Notification]:
+    """``exchange_ready`` / ``exchange_expiring`` to the member, once per order."""
+    return notify(
+        [order.member_id],
+        event,
+        key=f"exchange:{order.pk}",
+        params={"item": order.item.name, "place": order.point.name, "until": order.expires_at},
+        url=reverse("exchange:orders") + f"#order-{order.pk}",
+    )
 
 
 # --- closing an order ------------------------------------------------------------------------
@@ -363,6 +382,40 @@ def expire_order(order_id: uuid.UUID) -> bool:
         return False
     _release(order, status=ExchangeOrder.Status.EXPIRED, actor=None, reason="expired")
     return True
+
+
+@service_transaction
+def remind_pickup(order_id: uuid.UUID) -> bool:
+    """Tell the member their order closes within ``REMIND_BEFORE``; False when it is closed,
+    overdue, not yet due for a reminder, or already reminded (once per order)."""
+    order = _lock(order_id)
+    now = timezone.now()
+    if not order.is_open or not now < order.expires_at <= now + REMIND_BEFORE:
+        return False  # closed, overdue (expire_orders closes it), or not yet due
+    return bool(_tell(order, "exchange_expiring"))
+
+
+def remind_pickups(batch: int = 500) -> int:
+    """Every open order closing within ``REMIND_BEFORE`` and not yet reminded, each in its
+    own transaction; returns how many members were told."""
+    now = timezone.now()
+    due = list(
+        ExchangeOrder.objects.filter(
+            status=ExchangeOrder.Status.WAITING,
+            expires_at__gt=now,
+            expires_at__lte=now + REMIND_BEFORE,
+        )
+        .order_by("expires_at")
+        .values_list("pk", flat=True)
+    )
+    # Those reminded already are skipped here, so a batch is never filled with them.
+    reminded = set(
+        Notification.objects.filter(
+            event="exchange_expiring", key__in=[f"exchange:{pk}" for pk in due]
+        ).values_list("key", flat=True)
+    )
+    todo = [pk for pk in due if f"exchange:{pk}" not in reminded][:batch]
+    return sum(remind_pickup(order_id) for order_id in todo)
 
 
 def expire_orders(batch: int = 500) -> int:

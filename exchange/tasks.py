@@ -9,3 +9,8 @@ from timebank.outages import DatabaseTask
 @shared_task(base=DatabaseTask, acks_late=True)
 def expire_orders() -> int:
     return services.expire_orders()
+
+
+@shared_task(base=DatabaseTask, acks_late=True)
+def remind_pickups() -> int:
+    return services.remind_pickups()

@@ -17,6 +17,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncDate
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -42,6 +43,7 @@ from honour.models import AwardRound, Certificate, CertificateBatch, Nomination
 from ledger.honour import level_for_minutes
 from ledger.models import Account, Transfer
 from ledger.spending import minutes_served, today
+from notices.events import notify
 from orders.models import Assignment
 from timebank.policy import get_policy
 from timebank.transactions import service_transaction
@@ -90,11 +92,27 @@ def _create(**fields) -> Certificate:
         number = new_number()
         try:
             with transaction.atomic():
-                return Certificate.objects.create(number=number, **fields)
+                certificate = Certificate.objects.create(number=number, **fields)
         except IntegrityError:
             if not Certificate.objects.filter(number=number).exists():
                 raise
+            continue
+        _tell_issued(certificate)
+        return certificate
     raise CertificateError(_("The system is busy. Please try again in a moment."), code="busy")
+
+
+def _tell_issued(certificate: Certificate) -> None:
+    """``certificate_issued`` to the member (an award to a base tells no member)."""
+    if certificate.member_id is None:
+        return
+    notify(
+        [certificate.member_id],
+        "certificate_issued",
+        key=f"certificate:{certificate.pk}",
+        params={"number": certificate.number},
+        url=reverse("honour:mine"),
+    )
 
 
 # --- who may issue ---------------------------------------------------------------------------

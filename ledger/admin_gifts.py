@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Relative
 from branches.adminutils import (
     DecisionButtons,
+    NoWritesMixin,
     ScopedAdmin,
     decided_message,
     roles_of,
@@ -47,7 +48,7 @@ _roles = roles_of
 
 
 @admin.register(Gift)
-class GiftAdmin(DecisionButtons, LargeListAdmin, ScopedAdmin):
+class GiftAdmin(NoWritesMixin, DecisionButtons, LargeListAdmin, ScopedAdmin):
     list_display = ("created_at", "giver", "receiver", "relation_label", "hours", "status")
     list_filter = ("status",)
     list_select_related = ("giver", "receiver", "street")
@@ -80,15 +81,6 @@ class GiftAdmin(DecisionButtons, LargeListAdmin, ScopedAdmin):
 
     def has_review_permission(self, request) -> bool:
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description=gettext_lazy("relation"), ordering="relation")
     def relation_label(self, obj: Gift) -> str:

@@ -14,6 +14,7 @@ from django.db.models import Count, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ledger.messages import tell_audit_failed
 from ledger.models import Account, AuditRun, DailyCredit, Transfer
 from ledger.services import LedgerError
 from timebank.policy import get_policy
@@ -47,6 +48,8 @@ def run_audit(*, actor=None) -> AuditRun:
             summary=_summary(findings),
             triggered_by=actor if getattr(actor, "pk", None) else None,
         )
+        if not run.ok:
+            tell_audit_failed(run)
     return run
 
 

@@ -17,6 +17,7 @@ from accounts.models import Member, User
 from accounts.names import mask_name
 from branches.models import Branch, ServiceBase
 from ledger import selectors, services
+from ledger.messages import tell_donation
 from ledger.models import Account, Transfer
 from ledger.services import LedgerError, hours
 from ledger.spending import giftable, lock_accounts
@@ -147,7 +148,7 @@ def donate(
                 code="insufficient",
             )
         _check_room(locked[credit.pk], amount, receiver=receiver)
-    return services.transfer(
+    done = services.transfer(
         transfer_id=transfer_id,
         debit=locked[debit.pk],
         credit=locked[credit.pk],
@@ -158,6 +159,9 @@ def donate(
         reference=f"donation:{target}",
         memo=f"donation to {target}",
     )
+    if for_elder is not None:
+        tell_donation(done, elder_id=for_elder.pk)
+    return done
 
 
 @service_transaction
@@ -200,7 +204,7 @@ def allocate_from_pool(
                 code="insufficient",
             )
         _check_room(locked[credit.pk], amount, receiver=str(member.user))
-    return services.transfer(
+    done = services.transfer(
         transfer_id=transfer_id,
         debit=locked[pool.pk],
         credit=locked[credit.pk],
@@ -211,3 +215,5 @@ def allocate_from_pool(
         reference=ALLOCATION_REFERENCE,
         memo=reason[:255],
     )
+    tell_donation(done, elder_id=member.user_id)
+    return done

@@ -487,9 +487,13 @@ def _owner(account: Account) -> str:
     return account.get_system_role_display()
 
 
+def coin_number(minutes: int) -> str:
+    """Minutes as the bare number of coins people read: ``90`` → ``1.5``."""
+    return f"{minutes / MINUTES_PER_HOUR:.2f}".rstrip("0").rstrip(".")
+
+
 def hours(minutes: int | None) -> str:
     """Minutes as hours for people: ``750`` → ``12.5 小时`` (``12.5 hours`` in English)."""
     if minutes is None:
         return ""
-    value = f"{minutes / MINUTES_PER_HOUR:.2f}".rstrip("0").rstrip(".")
-    return _("%(hours)s hours") % {"hours": value}
+    return _("%(hours)s hours") % {"hours": coin_number(minutes)}

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Member, Relative, User
 from branches.selectors import is_head_office_for, is_street_staff_for
-from ledger import selectors, services
+from ledger import messages, selectors, services
 from ledger.models import Account, Gift, Transfer
 from ledger.services import LedgerError, hours
 from ledger.spending import giftable, lock_accounts
@@ -174,6 +174,8 @@ def give_coins(
         on_behalf_of=receiver,
         memo=relative.relation,
     )
+    if gift.status == Gift.Status.POSTED:
+        messages.tell_gift_received(gift)
     return gift
 
 
@@ -241,9 +243,12 @@ def approve_gift(*, gift: Gift, actor) -> Gift:
         actor=actor,
         on_behalf_of=gift.receiver,
     )
-    return _decided(
+    gift = _decided(
         gift, status=Gift.Status.POSTED, resolution_id=resolution.pk, actor=actor, reason=""
     )
+    messages.tell_gift_received(gift)
+    messages.tell_gift_decided(gift)
+    return gift
 
 
 @service_transaction
@@ -260,6 +265,8 @@ def reject_gift(*, gift: Gift, actor, reason: str) -> Gift:
         on_behalf_of=gift.receiver,
         memo=reason[:255],
     )
-    return _decided(
+    gift = _decided(
         gift, status=Gift.Status.REJECTED, resolution_id=resolution.pk, actor=actor, reason=reason
     )
+    messages.tell_gift_decided(gift)
+    return gift

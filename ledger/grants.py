@@ -19,9 +19,11 @@ from django.utils.translation import gettext as _
 from accounts.idnumbers import keyed_hash, mask, parse_id_number
 from accounts.models import Member
 from ledger import selectors, services
+from ledger.messages import tell_grant
 from ledger.models import Transfer
 from ledger.services import LedgerError, TransferOp
 from timebank.policy import MINUTES_PER_HOUR
+from timebank.transactions import service_transaction
 
 MAX_ROWS = 2000
 # As the single grant's form (8 digits, 2 decimals): a row above is a typo, and the rows'
@@ -82,6 +84,7 @@ def _minutes(hours: str) -> int | None:
     return int(value)
 
 
+@service_transaction
 def bulk_grant(
     *, batch_id: uuid.UUID, district, rows: list[GrantRow], actor, reason: str
 ) -> list[Transfer]:
@@ -154,4 +157,7 @@ def bulk_grant(
             + "\n".join(errors),
             code="bad_rows",
         )
-    return services.execute(ops, actor=actor)
+    done = services.execute(ops, actor=actor)
+    for op, transfer in zip(ops, done, strict=True):
+        tell_grant(transfer, to=op.credit, reason=reason)
+    return done

@@ -204,6 +204,7 @@ def reverse(
     return execute([op], actor=actor, on_behalf_of=on_behalf_of)[0]
 
 
+@service_transaction
 def grant(
     *,
     transfer_id: uuid.UUID,
@@ -215,13 +216,14 @@ def grant(
     on_behalf_of=None,
 ) -> Transfer:
     """Head office issues coins from the district's grant pool to an elder or a base."""
+    from ledger.messages import tell_grant
     from ledger.selectors import grant_pool
 
     check_grant_rights(district=district, actor=actor, reason=reason)
     if to.kind not in (Account.Kind.MEMBER, Account.Kind.BASE):
         raise LedgerError(_("Coins can be granted to members and bases only."), code="bad_target")
     check_same_district(to=to, district=district)
-    return transfer(
+    done = transfer(
         transfer_id=transfer_id,
         debit=grant_pool(district),
         credit=to,
@@ -231,6 +233,8 @@ def grant(
         on_behalf_of=on_behalf_of,
         memo=reason.strip()[:255],
     )
+    tell_grant(done, to=to, reason=reason)
+    return done
 
 
 def check_same_district(*, to: Account, district) -> None:

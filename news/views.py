@@ -38,7 +38,9 @@ def news_detail(request, pk: int):
 @require_safe
 def news_image(request, pk: int):
     """An item's picture, to whoever may read the item."""
-    news = get_object_or_404(visible_news(request.user).only("pk", "image"), pk=pk)
+    news = get_object_or_404(
+        visible_news(request.user).select_related(None).only("pk", "image"), pk=pk
+    )
     response = private_file_response(news.image)
     response["Cache-Control"] = "private, max-age=3600"
     return response

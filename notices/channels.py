@@ -59,5 +59,10 @@ def send(delivery: Delivery, address: str) -> str:
     from notices.gateways.wechat import send_template
 
     return send_template(
-        openid=address, title=title, body=body, url=absolute_url(note.url), **common
+        openid=address,
+        title=title,
+        body=body,
+        url=absolute_url(note.url),
+        params=note.params,
+        **common,
     )

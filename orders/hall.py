@@ -179,7 +179,9 @@ def draw(request, found: Hall, context: dict) -> HttpResponse:
     if not found.key:
         return render(request, TEMPLATE, context)
     html = render_to_string(
-        TEMPLATE, {**context, "csrf_token": CSRF_SLOT, "next_path": PATH_SLOT}, request=request
+        TEMPLATE,
+        {**context, "csrf_token": CSRF_SLOT, "next_path": PATH_SLOT, "nav_messages_slot": NAV_SLOT},
+        request=request,
     )
     meta = [(req.pk, req.starts_at, req.early_access_until) for req in found.page.needs]
     _cache_set(found.key, (meta, _shown(meta), html), CACHE_SECONDS)
@@ -199,7 +201,10 @@ def _shown(meta: list[tuple]) -> str:
 
 def _made_theirs(request, html: str) -> str:
     """A page drawn for everyone, with this viewer's CSRF token and path put in."""
+    from notices.context_processors import nav_messages_html  # each viewer's unread badge
+
     html = html.replace(CSRF_SLOT, get_token(request))
+    html = html.replace(NAV_SLOT, nav_messages_html(request))
     return html.replace(PATH_SLOT, escape(request.get_full_path()))
 
 
@@ -262,6 +267,7 @@ TEMPLATE = "orders/available.html"
 # its own in.
 CSRF_SLOT = "hall-csrf-slot-0f3c9a"
 PATH_SLOT = "/hall-path-slot-5b81e2"
+NAV_SLOT = "hall-nav-messages-slot-7d2e4b"
 
 
 def _cache_get(key: str):

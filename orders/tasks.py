@@ -19,3 +19,8 @@ def mark_no_shows() -> int:
 @shared_task(base=DatabaseTask, acks_late=True)
 def flag_missing_sign_outs() -> int:
     return services.flag_missing_sign_outs()
+
+
+@shared_task(base=DatabaseTask, acks_late=True)
+def remind_services() -> int:
+    return services.remind_services()

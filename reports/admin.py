@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Member
-from branches.adminutils import CheckedIdsMixin, ScopedAdmin, roles_of
+from branches.adminutils import CheckedIdsMixin, NoWritesMixin, ScopedAdmin, roles_of
 from branches.models import Branch, StaffRole
 from reports.coins import FundCover
 from reports.models import ExportJob, ExportLog, GuaranteeFund
@@ -133,7 +133,7 @@ def _people_of_districts(district_ids: list[int]) -> Q:
     return Q(Exists(works)) | Q(Exists(lives))
 
 
-class ExportsToRead(CheckedIdsMixin, admin.ModelAdmin):
+class ExportsToRead(NoWritesMixin, CheckedIdsMixin, admin.ModelAdmin):
     """Head office reads its district's people's exports; nobody adds, edits or deletes."""
 
     actions = None
@@ -153,15 +153,6 @@ class ExportsToRead(CheckedIdsMixin, admin.ModelAdmin):
 
     def has_module_permission(self, request) -> bool:
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(ExportLog)

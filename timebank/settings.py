@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.weixin",
+    "accounts.wechat_mp",  # in-WeChat login of the official account (provider "weixin_mp")
     "simple_history",
     "phonenumber_field",
     "django_htmx",
@@ -119,6 +120,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "timebank.context_processors.site",
+                "notices.context_processors.unread",
             ],
         },
     }
@@ -247,7 +249,19 @@ CONTENT_SECURITY_POLICY = {
         # WeChat login posts to allauth, which redirects to WeChat: browsers hold a form's
         # redirects to form-action as well.
         "form-action": ["'self'"]
-        + (["https://open.weixin.qq.com"] if env("WEIXIN_APP_ID", default="") else []),
+        + (["https://open.weixin.qq.com"] if env("WEIXIN_APP_ID", default="") else [])
+        + (
+            # the origin of the in-WeChat login's authorize page (scheme://host)
+            [
+                "/".join(
+                    env(
+                        "WECHAT_MP_OAUTH_AUTHORIZE_URL", default="https://open.weixin.qq.com"
+                    ).split("/")[:3]
+                )
+            ]
+            if env("WECHAT_MP_APP_ID", default="")
+            else []
+        ),
     }
 }
 
@@ -269,6 +283,12 @@ CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The queue this process sends to and, as a worker, reads (tests give each worker its own), and
+# how long a task taken by a worker that died unacknowledged waits before another takes it.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+}
 # How often the reports' standard dashboards are counted ahead (minutes; a divisor of 60).
 REPORT_SNAPSHOT_MINUTES = env.int("REPORT_SNAPSHOT_MINUTES", default=30)
 # Periodic work; the apps' entries are added here as they arrive. Times are TIME_ZONE's.
@@ -290,10 +310,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.flag_missing_sign_outs",
         "schedule": crontab(minute="*/15"),
     },
+    # Reminders the day before, two hours before, and to sign in (each once per place).
+    "orders-remind-services": {
+        "task": "orders.tasks.remind_services",
+        "schedule": crontab(minute="*/15"),
+    },
     # Exchange orders not collected within the pickup window: coins and stock go back.
     "exchange-expire-orders": {
         "task": "exchange.tasks.expire_orders",
         "schedule": crontab(minute="*/10"),
+    },
+    # Once per order, when it has two days left (exchange.services.REMIND_BEFORE).
+    "exchange-remind-pickups": {
+        "task": "exchange.tasks.remind_pickups",
+        "schedule": crontab(minute=20),
     },
     # The dashboards of the standard periods, counted ahead (reports.snapshots).
     "reports-refresh-dashboards": {
@@ -361,6 +391,10 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 WECHAT_MP_PROVIDER = "weixin_mp"
 WECHAT_MP_APP_ID = env("WECHAT_MP_APP_ID", default="")
 WECHAT_MP_APP_SECRET = env("WECHAT_MP_APP_SECRET", default="")
+# Where 网页授权 sends the person, and WeChat's API (tests point both at a local fake).
+WECHAT_MP_OAUTH_AUTHORIZE_URL = env(
+    "WECHAT_MP_OAUTH_AUTHORIZE_URL", default="https://open.weixin.qq.com/connect/oauth2/authorize"
+)
 
 # Logging: one line per record to stdout, each tagged with the request id.
 DJANGO_GUID = {
@@ -393,3 +427,24 @@ LOGGING = {
         "weasyprint": {"level": "WARNING"},  # certificates: no seven progress lines a PDF
     },
 }
+
+# SMS gateways and WeChat template messages (notices.gateways)
+# SMS_SENDER (above) picks the gateway: notices.gateways.aliyun.AliyunSender or
+# notices.gateways.tencent.TencentSender. SMS_TEMPLATES and WECHAT_TEMPLATES are JSON, mapping
+# event codes (plus "default", and "code" for login codes) to the templates registered with
+# the gateway; their formats are in notices/gateways/common.py and notices/gateways/wechat.py.
+GATEWAY_TIMEOUT_SECONDS = env.float("GATEWAY_TIMEOUT_SECONDS", default=10.0)
+ALIYUN_SMS_ENDPOINT = env("ALIYUN_SMS_ENDPOINT", default="https://dysmsapi.aliyuncs.com/")
+ALIYUN_SMS_REGION = env("ALIYUN_SMS_REGION", default="cn-hangzhou")
+ALIYUN_SMS_ACCESS_KEY_ID = env("ALIYUN_SMS_ACCESS_KEY_ID", default="")
+ALIYUN_SMS_ACCESS_KEY_SECRET = env("ALIYUN_SMS_ACCESS_KEY_SECRET", default="")
+ALIYUN_SMS_SIGN_NAME = env("ALIYUN_SMS_SIGN_NAME", default="")
+TENCENT_SMS_ENDPOINT = env("TENCENT_SMS_ENDPOINT", default="https://sms.tencentcloudapi.com/")
+TENCENT_SMS_REGION = env("TENCENT_SMS_REGION", default="ap-guangzhou")
+TENCENT_SMS_SECRET_ID = env("TENCENT_SMS_SECRET_ID", default="")
+TENCENT_SMS_SECRET_KEY = env("TENCENT_SMS_SECRET_KEY", default="")
+TENCENT_SMS_SDK_APP_ID = env("TENCENT_SMS_SDK_APP_ID", default="")
+TENCENT_SMS_SIGN_NAME = env("TENCENT_SMS_SIGN_NAME", default="")
+SMS_TEMPLATES = env.json("SMS_TEMPLATES", default={})
+WECHAT_MP_API = env("WECHAT_MP_API", default="https://api.weixin.qq.com")  # login's too
+WECHAT_TEMPLATES = env.json("WECHAT_TEMPLATES", default={})

@@ -28,6 +28,7 @@ from orders.services.posting import (
     submit_request,
     update_draft,
 )
+from orders.services.reminders import remind_services
 from orders.services.scheduled import expire_requests, flag_missing_sign_outs, mark_no_shows
 from orders.services.self_care import request_care_for_self
 
@@ -50,6 +51,7 @@ __all__ = [
     "mark_no_shows",
     "post_request",
     "reject_request",
+    "remind_services",
     "request_care_for_self",
     "sign_in",
     "sign_out",

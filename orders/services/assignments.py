@@ -18,6 +18,7 @@ from ledger import services as ledger
 from ledger.honour import level_of
 from orders.models import Assignment, Place, ServiceRequest, SignRecord
 from orders.selectors import may_manage_request
+from orders.services import telling
 from orders.services.common import (
     AStatus,
     OrderError,
@@ -108,6 +109,7 @@ def grab_place(*, service_request: ServiceRequest, volunteer: User) -> Assignmen
     _check_overlap(volunteer, req)
     # Read before the claim: others grabbing this need wait on its row only for the writes.
     escrow, account = _escrow(req), ledger_selectors.member_account(volunteer)
+    told = telling.grab_recipients(req)
     # The claim: one conditional UPDATE decides, and keeps the need's row locked to the end.
     claimed = ServiceRequest.objects.filter(
         pk=req.pk, status=Status.PUBLISHED, filled__lt=F("places")
@@ -132,6 +134,7 @@ def grab_place(*, service_request: ServiceRequest, volunteer: User) -> Assignmen
     except IntegrityError as exc:
         raise OrderError(_("You have already grabbed a place on this need.")) from exc
     _event(req, "grabbed", actor=volunteer, assignment=assignment)
+    telling.place_grabbed(req, assignment, volunteer=volunteer, recipients=told)
     # Last: the district's escrow is every grab's, held from here to the commit.
     _ledger(
         ledger.transfer,
@@ -166,6 +169,7 @@ def confirm_assignment(*, assignment: Assignment, actor: User) -> Assignment:
     a.status, a.confirmed_at = AStatus.CONFIRMED, timezone.now()
     a.save(update_fields=["status", "confirmed_at"])
     _event(req, "confirmed", actor=actor, assignment=a)
+    telling.place_confirmed(req, a)
     return a
 
 
@@ -196,6 +200,7 @@ def decline_assignment(*, assignment: Assignment, actor: User, reason: str = "")
         raise OrderError(_("This volunteer can no longer be declined."))
     _release_place(req, a, actor=actor, status=AStatus.DECLINED, reason=reason)
     _event(req, "declined", actor=actor, assignment=a, note=reason)
+    telling.place_declined(req, a, reason=reason)
     return a
 
 
@@ -219,6 +224,7 @@ def cancel_assignment(*, assignment: Assignment, actor: User, reason: str = "") 
     if late:
         _strike(a, IntegrityRecord.Kind.LATE_CANCEL, actor=actor)
     _event(req, "cancelled", actor=actor, assignment=a, note=reason)
+    telling.service_cancelled(req, a, by_volunteer=actor.pk == a.volunteer_id, reason=reason)
     return a
 
 

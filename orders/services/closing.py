@@ -15,6 +15,7 @@ from ledger import services as ledger
 from orders.closing_reads import credit_gap_is_far, duration_text, signed_in_minutes
 from orders.models import Assignment, Evaluation, Place, ServiceRequest
 from orders.selectors import completion_role, may_evaluate, may_manage_request
+from orders.services import telling
 from orders.services.assignments import _release_place
 from orders.services.common import (
     AStatus,
@@ -116,6 +117,7 @@ def complete_assignment(
     )
     if far:  # the need's own record of a credit that is not the signed-in time
         _event(req, "credit_gap", actor=actor, assignment=a, on_behalf_of=on_behalf_of, note=gap)
+    telling.coins_for_service(req, a, hours=hours_text(minutes))
     _close_if_done(req, actor=actor)
     return a
 
@@ -214,6 +216,7 @@ def cancel_request(*, service_request: ServiceRequest, actor: User, reason: str)
         _lock_money(req, live)
     for a in live:
         _release_place(req, a, actor=actor, status=AStatus.CANCELLED, reason=reason)
+        telling.service_cancelled(req, a, by_volunteer=False, reason=reason)
     if req.status == Status.PUBLISHED:
         _close_if_done(req, actor=actor, force_status=Status.CANCELLED)
     else:

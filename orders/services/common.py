@@ -43,8 +43,8 @@ HALL_EVENTS = frozenset(
 )
 
 
-def _event(req, action, *, actor=None, assignment=None, on_behalf_of=None, note="") -> None:
-    OrderEvent.objects.create(
+def _event(req, action, *, actor=None, assignment=None, on_behalf_of=None, note="") -> OrderEvent:
+    event = OrderEvent.objects.create(
         request=req,
         assignment=assignment,
         action=action,
@@ -54,6 +54,7 @@ def _event(req, action, *, actor=None, assignment=None, on_behalf_of=None, note=
     )
     if action in HALL_EVENTS:
         hall.bump()
+    return event
 
 
 # Lock order for a whole transaction (docs/architecture.md): people (users, then members,

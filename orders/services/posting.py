@@ -28,6 +28,7 @@ from orders.models import (
     new_checkin_code,
 )
 from orders.selectors import may_edit_draft
+from orders.services import telling
 from orders.services.common import (
     OrderError,
     Status,
@@ -322,6 +323,7 @@ def approve_by_head_office(*, service_request: ServiceRequest, actor: User) -> S
     req.checkin_code = new_checkin_code()
     req.save(update_fields=["status", "published_by", "published_at", "checkin_code"])
     _event(req, "published", actor=actor)
+    telling.need_approved(req)
     return req
 
 
@@ -360,5 +362,6 @@ def reject_request(*, service_request: ServiceRequest, actor: User, reason: str)
         raise OrderError(_("You may not decide on this need."))
     req.status, req.rejection_reason = Status.DRAFT, reason.strip()
     req.save(update_fields=["status", "rejection_reason"])
-    _event(req, "rejected", actor=actor, note=reason.strip())
+    event = _event(req, "rejected", actor=actor, note=reason.strip())
+    telling.need_rejected(req, reason=reason.strip(), event_id=event.pk)
     return req

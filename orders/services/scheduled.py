@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import IntegrityRecord
 from orders.models import Assignment, Place, ServiceRequest
+from orders.services import telling
 from orders.services.assignments import _release_place, _strike
 from orders.services.closing import _close_if_done, _release_hold
 from orders.services.common import (
@@ -75,6 +76,7 @@ def _mark_no_show(pk: int, *, now: datetime) -> int:
     _release_place(req, a, actor=None, status=AStatus.NO_SHOW)
     _strike(a, IntegrityRecord.Kind.NO_SHOW, actor=None)
     _event(req, "no_show", assignment=a)
+    telling.no_show(req, a)
     _close_if_done(req)
     return 1
 

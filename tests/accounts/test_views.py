@@ -309,8 +309,8 @@ def test_a_bad_id_number_shows_with_a_bad_phone_when_an_advisor_registers_an_eld
 @pytest.mark.parametrize(
     ("persona", "role_label", "links"),
     [
-        ("staff_a", "街道分行工作人员", ["/admin/", "/me/elders/new/"]),
-        ("advisor_a", "养老顾问", ["/admin/", "/me/elders/new/"]),
+        ("staff_a", "街道分行工作人员", ["/admin/", "/me/elders/new/", "/inbox/advised/"]),
+        ("advisor_a", "养老顾问", ["/admin/", "/me/elders/new/", "/inbox/advised/"]),
         ("head_office", "总行工作人员", ["/admin/"]),
         ("base_staff_a", "服务基地工作人员", ["/orders/", "/org/bases/"]),
     ],

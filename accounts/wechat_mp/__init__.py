@@ -1,0 +1,1 @@
+"""WeChat official account (公众号) login inside WeChat: an allauth provider, id ``weixin_mp``."""

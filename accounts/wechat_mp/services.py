@@ -1,0 +1,63 @@
+from allauth.socialaccount.models import SocialAccount
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.wechat_mp.models import WechatBindingEvent
+
+KEPT_KEYS = ("openid", "unionid", "nickname", "headimgurl", "scope")
+
+
+class WechatError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@transaction.atomic
+def bind_wechat(*, user: User, actor: User, openid: str, extra_data: dict) -> SocialAccount:
+    """Links the official account's ``openid`` to ``user``; one WeChat per account and back."""
+    provider = settings.WECHAT_MP_PROVIDER
+    data = {k: extra_data[k] for k in KEPT_KEYS if extra_data.get(k)}
+    taken = SocialAccount.objects.select_for_update().filter(provider=provider, uid=openid).first()
+    if taken and taken.user_id != user.pk:
+        raise WechatError(
+            _(
+                "This WeChat is already linked to another Time Bank account. "
+                "Unlink it there first, or ask your street's service station for help."
+            )
+        )
+    if taken:
+        return taken  # already linked to this very account: nothing changes
+    if SocialAccount.objects.filter(provider=provider, user=user).exists():
+        raise WechatError(
+            _("Your account is already linked to another WeChat. Unlink that one first.")
+        )
+    try:
+        with transaction.atomic():
+            account = SocialAccount.objects.create(
+                user=user, provider=provider, uid=openid, extra_data=data
+            )
+    except IntegrityError as e:  # linked elsewhere a moment ago
+        raise WechatError(_("This WeChat is already linked to another Time Bank account.")) from e
+    WechatBindingEvent.objects.create(
+        user=user, actor=actor, openid=openid, action=WechatBindingEvent.Action.BIND
+    )
+    return account
+
+
+@transaction.atomic
+def unbind_wechat(*, user: User, actor: User) -> None:
+    account = (
+        SocialAccount.objects.select_for_update()
+        .filter(provider=settings.WECHAT_MP_PROVIDER, user=user)
+        .first()
+    )
+    if account is None:
+        raise WechatError(_("No WeChat is linked to your account."))
+    openid = account.uid
+    account.delete()
+    WechatBindingEvent.objects.create(
+        user=user, actor=actor, openid=openid, action=WechatBindingEvent.Action.UNBIND
+    )
