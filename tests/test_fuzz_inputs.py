@@ -40,6 +40,7 @@ from orders import services
 from orders.models import ServiceRequest
 from tests.exchange.conftest import clerk_a, point_a, point_b, rice, spender  # noqa: F401
 from tests.factories import MemberFactory, RelativeFactory
+from tests.fuzz_notices import NoticesWorld, notices_snapshot, wechat_on
 from tests.honour import test_admission as admission_tests
 from tests.honour import test_awards as award_tests
 from tests.hostile import HOSTILE, accepted, snapshot
@@ -54,7 +55,18 @@ from tests.orders.conftest import (  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
-OURS = {"accounts", "branches", "ledger", "orders", "exchange", "honour", "reports"}
+OURS = {
+    "accounts",
+    "branches",
+    "ledger",
+    "orders",
+    "exchange",
+    "honour",
+    "reports",
+    "news",
+    "notices",
+    "wechat_mp",  # accounts.wechat_mp's label: its admin; its URLs' views are under accounts
+}
 
 FUZZ = settings(
     max_examples=12,
@@ -87,8 +99,9 @@ def spoil(data, valid: dict) -> dict:
     }
 
 
-class World:
-    """The objects a page needs, made on first use through the services (one test each)."""
+class World(NoticesWorld):
+    """The objects a page needs, made on first use through the services (one test each);
+    those of issue 15's pages in tests/fuzz_notices.py."""
 
     def __init__(self, request):
         self.fixture = request.getfixturevalue
@@ -297,6 +310,8 @@ LAST_30_DAYS = {  # a proof of hours: the range a member asks for
 MONTH = {"period": "month", "month": lambda w: timezone.localdate().strftime("%Y-%m")}
 CUSTOM = {"period": "custom", **LAST_30_DAYS}
 
+NEWS_LIST = {"page": lambda w: w.news_item and "1", "category": "notice"}
+
 MEMBER_PAGES = [
     Page(
         "orders:available",
@@ -476,6 +491,13 @@ MEMBER_PAGES = [
         url_args=("volunteer-hours", "csv"),
     ),
     Page("reports:statement_pdf", "volunteer", "get", {"when": "custom", **LAST_30_DAYS}),
+    # News and messages (issue 15).
+    Page("news:list", "", "get", NEWS_LIST),
+    Page("news:list", "volunteer", "get", NEWS_LIST),
+    Page("notices:inbox", "volunteer", "get", {"page": lambda w: w.notes and "1"}),
+    Page("notices:channels", "volunteer", "post", {"sms": "on", "wechat": ""}),
+    Page("notices:advised", "advisor_a", "get", {"page": lambda w: w.phoneless_notes and "1"}),
+    Page("notices:advised", "staff_a", "get", {"page": lambda w: w.phoneless_notes and "2"}),
     Page("set_language", "", "post", {"language": "en", "next": "/"}),
     Page("account_login", "", "post", {"phone": "13700000000", "password": None}),
     Page("account_signup", "", "post", {"phone": None, "password1": None, "password2": None}),
@@ -514,6 +536,9 @@ NO_INPUT = {
     "verify",  # its <str:number> is fuzzed in tests/honour/test_certificates_pages.py
     "reports:export_job",  # <uuid:pk>, the owner's only (tests/reports/test_export_jobs.py)
     "reports:export_job_file",
+    "news:detail",
+    "news:image",
+    "notices:read_all",  # a button's POST: marks the reader's own messages read
 }
 
 
@@ -526,27 +551,50 @@ def _resolve(fields: dict, world: World) -> dict:
     return out
 
 
-def _send(client, world: World, *, persona: str, method: str, path: str, data: dict):
+def _send(
+    client,
+    world: World,
+    *,
+    persona: str,
+    method: str,
+    path: str,
+    data: dict,
+    session: dict | None = None,
+    may_change: bool = False,
+):
+    """Send one request, as ``persona`` with ``session`` in their session, and roll it back.
+    ``may_change``: the page changes things without saying so (opening a message)."""
     user = getattr(world, persona) if persona else None  # made outside the rollback below
     with transaction.atomic():
         client.logout()
         if user is not None:
             client.force_login(user)
-        before = snapshot()
+        if session:
+            stored = client.session
+            stored.update(session)
+            stored.save()
+        before = _snapshot()
         response = getattr(client, method)(path, data)
-        _check(response, method=method, path=path, data=data, before=before)
+        _check(response, method=method, path=path, data=data, before=before, may_change=may_change)
         transaction.set_rollback(True)  # every example starts from the same world
 
 
-def _check(response, *, method: str, path: str, data: dict, before: dict) -> None:
+def _snapshot() -> dict:
+    return {**snapshot(), "issue 15": notices_snapshot()}
+
+
+def _check(
+    response, *, method: str, path: str, data: dict, before: dict, may_change: bool = False
+) -> None:
     assert response.status_code < 500, (path, data)
-    if method == "get" or not accepted(response):
-        assert snapshot() == before, (path, data, response.status_code)
+    if method == "get" or not (may_change or accepted(response)):
+        assert _snapshot() == before, (path, data, response.status_code)
 
 
 @pytest.fixture
-def world(request, settings):
+def world(request, settings, tmp_path):
     settings.ACCOUNT_RATE_LIMITS = False  # the fuzz must not leave rate-limit keys behind
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private")  # news pictures
     return World(request)
 
 
@@ -577,6 +625,8 @@ ADMIN_USERS = {
     "honour.honourstatus": "head_office",
     "honour.certificate": "head_office",
     "honour.certificatebatch": "head_office",
+    "news.news": "head_office",
+    "wechat_mp.wechatbindingevent": "admin_user",  # not scoped to a street: superusers only
 }
 SELECTED = {
     "honour.awardround": lambda w: w.award_round,
@@ -602,6 +652,8 @@ SELECTED = {
     "ledger.auditrun": lambda w: run_audit(actor=w.head_office),
     "exchange.item": lambda w: w.rice,
     "exchange.exchangeorder": lambda w: w.exchange_order,
+    "news.news": lambda w: w.news_item,
+    "notices.delivery": lambda w: w.failed_delivery,
 }
 # The value each action's intermediate form asks for (reason_action and its kin).
 ACTION_FIELDS = {
@@ -686,6 +738,16 @@ def test_it_answers_admin_actions_below_500_and_refusals_change_nothing(
     )
 
 
+NEWS = {  # a news item, as the admin's form sends it
+    "title": "停电通知",
+    "category": "notice",
+    "district": pk("district"),
+    "street": pk("street_a"),
+    "pinned": "on",
+    "publish_at_0": lambda w: str(timezone.localdate()),
+    "publish_at_1": "08:00:00",
+    "body": "<p>明天停电。</p>",
+}
 ADMIN_FORMS = [
     Page(
         "admin:honour_awardround_candidates",
@@ -743,6 +805,10 @@ ADMIN_FORMS = [
         "post",
         {"street": pk("street_a"), "kind": "level", "min_level": "1", "award_round": ""},
     ),
+    # The news centre: head office for the whole district, street staff for their street.
+    Page("admin:news_news_add", "head_office", "post", {**NEWS, "street": ""}),
+    Page("admin:news_news_add", "staff_a", "post", NEWS),
+    Page("admin:news_news_change", "staff_a", "post", NEWS, arg="news_item"),
 ]
 
 
@@ -786,6 +852,104 @@ def test_it_answers_admin_object_urls_below_500(client, world, object_id, versio
         _send(client, world, persona=_admin_persona(label), method="get", path=base + path, data={})
 
 
+# The admin's own pages of one object: method, the list's model and the object in the World.
+OBJECT_PAGES = {
+    "admin:news_news_image": ("get", "news.news", "news_item", "picture/"),
+    "admin:notices_delivery_resend": ("post", "notices.delivery", "failed_delivery", "resend/"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OBJECT_PAGES))
+@FUZZ
+@given(data=st.data())
+def test_it_answers_admin_object_pages_below_500_and_refusals_change_nothing(
+    client, world, name, data
+):
+    method, label, attr, suffix = OBJECT_PAGES[name]
+    object_id = data.draw(value(str(getattr(world, attr).pk)))
+    persona = data.draw(st.sampled_from(["head_office", "staff_a", "staff_b"]))
+    base = reverse("admin:{}_{}_changelist".format(*label.split(".")))
+    path = f"{base}{quote(object_id, safe='')}/{suffix}"
+    _send(client, world, persona=persona, method=method, path=path, data={})
+
+
+@FUZZ
+@given(data=st.data())
+def test_it_answers_opening_a_message_below_500_and_anothers_changes_nothing(client, world, data):
+    """The message's pk: the reader's own marks it read, anything else is a 404."""
+    own = world.notes[1]
+    pk_text = data.draw(value(str(data.draw(st.sampled_from([own, world.others_note])).pk)))
+    path = reverse("notices:read", args=[0]).replace("/0/", f"/{quote(pk_text, safe='')}/")
+    _send(
+        client,
+        world,
+        persona="volunteer",
+        method="post",
+        path=path,
+        data={},
+        may_change=pk_text == str(own.pk),
+    )
+
+
+WECHAT_PENDING = {  # what WeChat told of a login not yet linked (accounts.wechat_mp.flows)
+    "openid": "o-fuzz-new",
+    "unionid": "u-fuzz",
+    "nickname": "新朋友",
+    "headimgurl": "https://thirdwx.qlogo.cn/mmopen/fuzz/132",
+}
+
+
+@FUZZ
+@given(data=st.data())
+def test_it_answers_the_wechat_pages_below_500_and_refusals_change_nothing(
+    client, world, settings, data
+):
+    """Linking the WeChat waiting in the session (its details as WeChat sent them, hostile
+    too) and unlinking, by a member with or without a WeChat linked already."""
+    wechat_on(settings)
+    persona = data.draw(st.sampled_from(["volunteer", "wechat_volunteer"]))
+    url, method = data.draw(
+        st.sampled_from(
+            [
+                ("wechat_mp_finish", "get"),
+                ("wechat_mp_finish", "post"),
+                ("wechat_mp_unbind", "post"),
+            ]
+        )
+    )
+    pending = {k: v for k, v in spoil(data, WECHAT_PENDING).items() if v}
+    _send(
+        client,
+        world,
+        persona=persona,
+        method=method,
+        path=reverse(url),
+        data={},
+        session={"wechat_mp_pending": pending},
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "key,text", [("openid", "a\x00b"), ("openid", "9" * 400), ("nickname", "a\x00b")]
+)
+def test_wechat_details_no_database_stores_are_refused_or_cleaned(
+    client, world, settings, key, text
+):
+    """Details WeChat never sends (a NUL; an openid longer than SocialAccount.uid's 191
+    characters): the link page refuses the openid and drops the NUL, below 500."""
+    wechat_on(settings)
+    _send(
+        client,
+        world,
+        persona="volunteer",
+        method="post",
+        path=reverse("wechat_mp_finish"),
+        data={},
+        session={"wechat_mp_pending": {**WECHAT_PENDING, key: text}},
+    )
+
+
 def _our_url_names() -> set[str]:
     """Every named URL whose view is ours (allauth's and Django's own pages are theirs)."""
     names = set()
@@ -807,6 +971,7 @@ def test_it_covers_every_page_of_ours():
     from tests.test_admin_queues_fuzz import DECISION_URLS  # approve/reject, fuzzed there
 
     fuzzed = {p.url for p in MEMBER_PAGES + ADMIN_FORMS} | {"admin:ledger_account_bulk_grant"}
+    fuzzed |= set(OBJECT_PAGES) | {"notices:read", "wechat_mp_finish", "wechat_mp_unbind"}
     fuzzed |= {"admin:{}_{}_changelist".format(*label.split(".")) for label in ADMIN_LISTS}
     fuzzed |= DECISION_URLS
     assert _our_url_names() - fuzzed - NO_INPUT == set()

@@ -1,3 +1,5 @@
+import re
+
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -7,6 +9,9 @@ from accounts.models import User
 from accounts.wechat_mp.models import WechatBindingEvent
 
 KEPT_KEYS = ("openid", "unionid", "nickname", "headimgurl", "scope")
+# WeChat's openids and unionids are 28-character tokens of these letters; anything else did not
+# come from WeChat and is never stored.
+WECHAT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class WechatError(Exception):
@@ -15,11 +20,23 @@ class WechatError(Exception):
         self.message = message
 
 
+def _storable(extra_data: dict) -> dict:
+    """The details kept with the link, as text PostgreSQL stores (no NUL), ids checked."""
+    data = {}
+    for key in KEPT_KEYS:
+        value = str(extra_data.get(key) or "").replace("\x00", "")[:500]
+        if value and (key not in ("openid", "unionid") or WECHAT_ID.fullmatch(value)):
+            data[key] = value
+    return data
+
+
 @transaction.atomic
 def bind_wechat(*, user: User, actor: User, openid: str, extra_data: dict) -> SocialAccount:
     """Links the official account's ``openid`` to ``user``; one WeChat per account and back."""
     provider = settings.WECHAT_MP_PROVIDER
-    data = {k: extra_data[k] for k in KEPT_KEYS if extra_data.get(k)}
+    if not WECHAT_ID.fullmatch(openid or ""):
+        raise WechatError(_("WeChat did not say who you are. Please try logging in again."))
+    data = _storable(extra_data)
     taken = SocialAccount.objects.select_for_update().filter(provider=provider, uid=openid).first()
     if taken and taken.user_id != user.pk:
         raise WechatError(

@@ -171,3 +171,21 @@ def test_allauths_connections_page_does_not_unlink_wechat_behind_the_history(
     response = client.post(reverse("socialaccount_connections"), {"account": account.pk})
     assert response.context["form"].errors == {"__all__": ["请在“我的”页面解绑微信。"]}
     assert SocialAccount.objects.filter(pk=account.pk).exists()
+
+
+@pytest.mark.parametrize("openid", ["a\x00b", "9" * 400, "o'; drop", ""])
+def test_it_refuses_an_openid_wechat_never_sends(volunteer, openid):
+    with pytest.raises(services.WechatError):
+        services.bind_wechat(
+            user=volunteer, actor=volunteer, openid=openid, extra_data={"openid": openid}
+        )
+    assert not SocialAccount.objects.filter(user=volunteer).exists()
+
+
+def test_it_keeps_details_as_text_the_database_stores(volunteer):
+    extra = {"openid": "oAbc_123", "nickname": "王\x00大爷", "unionid": "bad id!", "x": "dropped"}
+    account = services.bind_wechat(
+        user=volunteer, actor=volunteer, openid="oAbc_123", extra_data=extra
+    )
+    account.refresh_from_db()
+    assert account.extra_data == {"openid": "oAbc_123", "nickname": "王大爷"}
