@@ -33,7 +33,7 @@ from ledger.services import LedgerError, hours
 from ledger.spending import Eligibility, care_spendable, lock_accounts, spending_eligibility
 from notices.events import notify
 from notices.models import Notification
-from timebank.policy import MINUTES_PER_HOUR, get_policy
+from timebank.policy import MINUTES_PER_HOUR, PICKUP_REMINDER_DAYS, get_policy
 from timebank.transactions import service_transaction
 
 __all__ = [
@@ -50,7 +50,7 @@ __all__ = [
 CODE_DIGITS = 8
 CODE_TRIES = 5
 # Members are reminded once when their order has this long left to be collected.
-REMIND_BEFORE = timedelta(days=2)
+REMIND_BEFORE = timedelta(days=PICKUP_REMINDER_DAYS)
 
 
 class ExchangeError(LedgerError):

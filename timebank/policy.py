@@ -341,3 +341,11 @@ CAPACITY_MONTHS = 3
 # Messages (issue 15): nothing but urgent news is sent by SMS or WeChat between 22:00 and 07:00
 # Beijing time; what falls in between waits until 07:00. (start hour, end hour), local time.
 QUIET_HOURS = (22, 7)
+# Reminders (issue 15; local habits, not scheme rules): a volunteer is reminded the day before
+# and this many hours before a service, and once when not signed in this many minutes after
+# its start; a cancellation this close to the start is urgent (sent in quiet hours too); an
+# exchange order is recalled once when this many days are left to collect it.
+REMIND_SOON_HOURS = 2
+MISSED_SIGN_IN_MINUTES = 15
+URGENT_CANCEL_HOURS = 12
+PICKUP_REMINDER_DAYS = 2

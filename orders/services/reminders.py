@@ -20,11 +20,10 @@ from notices.models import Notification
 from orders.models import Assignment, Mode
 from orders.services.common import AStatus
 from orders.services.telling import need_url
-from timebank.policy import get_policy
+from timebank.policy import MISSED_SIGN_IN_MINUTES, REMIND_SOON_HOURS, get_policy
 
-SOON = timedelta(hours=2)
-# A volunteer not signed in this long after the start is reminded (a local habit, not a rule).
-MISSED_SIGN_IN_AFTER = timedelta(minutes=15)
+SOON = timedelta(hours=REMIND_SOON_HOURS)
+MISSED_SIGN_IN_AFTER = timedelta(minutes=MISSED_SIGN_IN_MINUTES)
 
 
 def _not_yet_told(assignments: QuerySet, event: str) -> QuerySet:

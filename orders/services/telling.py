@@ -19,9 +19,10 @@ from django.utils.translation import gettext
 from branches.models import StaffRole
 from notices.events import notify
 from orders.models import Assignment, Mode, ServiceRequest
+from timebank.policy import URGENT_CANCEL_HOURS
 
 # A cancellation this close to the start is sent at once, even in quiet hours.
-URGENT_CANCEL_WITHIN = timedelta(hours=12)
+URGENT_CANCEL_WITHIN = timedelta(hours=URGENT_CANCEL_HOURS)
 
 
 def need_url(req: ServiceRequest) -> str:
