@@ -1,14 +1,14 @@
 """发送失败的消息: staff see the messages that could not be sent to their members and send
 them again. Read-only otherwise: sending goes through ``notices.services`` only.
 
-Who sees what: head office its district's members, street staff and advisors their street's
-members, nobody else (base staff, officials); another street's delivery is a 404.
+Who sees what: head office its district's members and staff, street staff and advisors their
+street's members, nobody else (base staff, officials); another street's delivery is a 404.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -47,16 +47,23 @@ SHOWN = (
 
 
 def _scope_filter(request) -> Q:
-    """Deliveries to members of the streets the user serves, read once per request."""
+    """Deliveries to members of the streets the user serves, and for head office to its
+    district's staff too (the coin check's alarm), read once per request."""
     if not hasattr(request, "_delivery_scope"):
         roles = StaffRole.objects.filter(user=request.user, role__in=VIEW_ROLES).values_list(
             "role", "branch_id"
         )
         districts = [branch for role, branch in roles if role == Role.HEAD_OFFICE]
         streets = [branch for role, branch in roles if role != Role.HEAD_OFFICE]
-        request._delivery_scope = Q(
-            notification__recipient__member__street__parent_id__in=districts
-        ) | Q(notification__recipient__member__street_id__in=streets)
+        staff_of_districts = StaffRole.objects.filter(
+            Q(branch_id__in=districts) | Q(branch__parent_id__in=districts),
+            user_id=OuterRef("notification__recipient_id"),
+        )
+        request._delivery_scope = (
+            Q(notification__recipient__member__street__parent_id__in=districts)
+            | Q(notification__recipient__member__street_id__in=streets)
+            | Q(Exists(staff_of_districts))
+        )
     return request._delivery_scope
 
 

@@ -79,6 +79,27 @@ def test_head_office_sees_its_districts_streets(client, head_office, failed_a, f
     assert shown == {failed_a.pk, failed_b.pk}
 
 
+def test_head_office_sees_its_districts_staff_but_street_staff_do_not(
+    client, head_office, staff_a, staff_b, city
+):
+    """The coin check's alarm goes to head office, who are staff, not members."""
+    from tests.conftest import _staff
+    from tests.factories import BranchFactory
+
+    elsewhere = BranchFactory(name="徐汇区", code="xuhui", kind="district", parent=city)
+    colleague = _staff("head_office", head_office.staff_roles.get().branch, name="长宁总行同事")
+    stranger = _staff("head_office", elsewhere, name="徐汇总行员工")
+    to_colleague = failed_delivery(colleague, key="audit:1")
+    to_street_b = failed_delivery(staff_b, key="audit:2")
+    to_stranger = failed_delivery(stranger, key="audit:3")
+    client.force_login(head_office)
+    shown = {d.pk for d in client.get(LIST).context["cl"].result_list}
+    assert {to_colleague.pk, to_street_b.pk} <= shown and to_stranger.pk not in shown
+    client.force_login(staff_a)
+    shown = {d.pk for d in client.get(LIST).context["cl"].result_list}
+    assert not shown & {to_colleague.pk, to_street_b.pk, to_stranger.pk}
+
+
 def test_another_streets_delivery_is_not_found(client, staff_a, failed_b):
     client.force_login(staff_a)
     assert (
