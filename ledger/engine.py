@@ -1,11 +1,13 @@
 """The ledger's engine: applies operations to locked accounts and writes them.
 
-Two paths, same rules: a plain single-phase transfer on PostgreSQL is one call of the
-``ledger_single_transfer`` database function (migration 0003: lock, check, insert, update in
-one round trip); everything else (reservations, posts, voids, daily caps, reversals, several
-operations at once, SQLite) locks in one statement and writes in one or two. The
-hypothesis stateful test drives both against the same model. ``ledger.services`` wraps this
-in a transaction; call the services, not this module.
+Two paths, same rules: a transfer that resolves nothing (single-phase or a reservation,
+with the day's service minutes against the daily cap) is one call of the
+``ledger_one_transfer`` database function on PostgreSQL (migration 0010: lock, check, count,
+insert, update in one round trip, so a hot account such as the district's escrow is held for
+that call and the commit only); everything else (posts, voids, reversals, several operations
+at once, SQLite) locks in one statement and writes in one or two. The hypothesis stateful test
+drives both against the same model. ``ledger.services`` wraps this in a transaction; call the
+services, not this module.
 """
 
 from __future__ import annotations
@@ -214,27 +216,22 @@ def _over_cap(credit: Account) -> LedgerError:
 
 
 def _fast_path_applies(operations: list[Operation]) -> bool:
-    """A plain single-phase transfer on PostgreSQL: one call of ledger_single_transfer."""
+    """One transfer that resolves and reverses nothing, on PostgreSQL: one function call."""
     if connection.vendor != "postgresql" or len(operations) != 1:
         return False
     op = operations[0]
-    return (
-        isinstance(op, TransferOp)
-        and not op.pending
-        and op.reverses is None
-        and not (op.code == Transfer.Code.SERVICE and op.service_date)
-    )
+    return isinstance(op, TransferOp) and op.reverses is None
 
 
 def _single_transfer(op: TransferOp, *, actor, on_behalf_of) -> Transfer:
-    """The database function locks, checks and writes in one round trip (migration 0003)."""
+    """The database function locks, checks, counts the day and writes in one round trip."""
     amount = _validate(op)
     new = Transfer(
         id=op.transfer_id,
         debit_account_id=op.debit.pk,
         credit_account_id=op.credit.pk,
         amount=amount,
-        kind=Transfer.Kind.SINGLE,
+        kind=Transfer.Kind.PENDING if op.pending else Transfer.Kind.SINGLE,
         code=op.code,
         service_date=op.service_date,
         reference=op.reference,
@@ -245,33 +242,44 @@ def _single_transfer(op: TransferOp, *, actor, on_behalf_of) -> Transfer:
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT ledger_single_transfer(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "SELECT ledger_one_transfer(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
                 new.pk,
                 new.debit_account_id,
                 new.credit_account_id,
                 amount,
+                new.kind,
                 new.code,
+                new.service_date,
                 new.reference,
                 new.actor_id,
                 new.on_behalf_of_id,
                 new.memo,
                 new.created_at,
                 int(LOCK_TIMEOUT_MS),
+                get_policy().daily_credit_cap_minutes,
             ],
         )
         status = cursor.fetchone()[0]
     if status == "ok":
         return new
+    _raise_refusal(status, op, amount)
+    first = Transfer.objects.get(pk=op.transfer_id)  # "exists": a retry gets the first
+    _check_same_content(first, op, {})
+    return first
+
+
+def _raise_refusal(status: str, op: TransferOp, amount: int) -> None:
+    """The function's refusal as the Python engine words it; nothing for "exists"."""
     if status == "exists":
-        first = Transfer.objects.get(pk=op.transfer_id)
-        _check_same_content(first, op, {})
-        return first
+        return
     if status == "no_account":
         raise LedgerError(_("A coin account does not exist."), code="no_account")
     accounts = Account.objects.select_related("user", "base").in_bulk([op.debit.pk, op.credit.pk])
     if status == "insufficient":
         raise _insufficient(accounts[op.debit.pk], amount)
+    if status == "daily_cap":
+        raise _daily_cap(accounts[op.credit.pk], op.service_date)
     raise _over_cap(accounts[op.credit.pk])
 
 
@@ -444,16 +452,24 @@ def _charge_daily(*, user_id: int, service_date: date, minutes: int, owner: Acco
             limit=get_policy().daily_credit_cap_minutes,
         )
     if counter.limit is not None and counter.minutes + minutes > counter.limit:
-        raise LedgerError(
-            _("%(owner)s has reached the daily cap of %(cap)s for %(date)s.")
-            % {"owner": _owner(owner), "cap": hours(counter.limit), "date": service_date},
-            code="daily_cap",
-        )
+        raise _daily_cap(owner, service_date, limit=counter.limit)
     if counter.pk is None:
         counter.minutes = minutes
         counter.save(force_insert=True)
     else:
         DailyCredit.objects.filter(pk=counter.pk).update(minutes=F("minutes") + minutes)
+
+
+def _daily_cap(owner: Account, service_date: date, *, limit: int | None = None) -> LedgerError:
+    if limit is None:  # the cap the day's counter holds, else the policy's for a new one
+        counter = DailyCredit.objects.filter(user_id=owner.user_id, service_date=service_date)
+        limit = counter.values_list("limit", flat=True).first()
+        limit = get_policy().daily_credit_cap_minutes if limit is None else limit
+    return LedgerError(
+        _("%(owner)s has reached the daily cap of %(cap)s for %(date)s.")
+        % {"owner": _owner(owner), "cap": hours(limit), "date": service_date},
+        code="daily_cap",
+    )
 
 
 def _check_same_content(first: Transfer, op: Operation, known: dict) -> None:

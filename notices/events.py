@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -182,27 +182,51 @@ def notify(
     """Tell each recipient (users or user ids) of ``event``; once per (recipient, event, key).
 
     Call it inside the transaction of the change: the message is kept or lost with it, and
-    it is sent by SMS and WeChat only after commit.
+    it is sent by SMS and WeChat only after commit. One statement for all recipients (a
+    grab tells the base's staff while it holds the need's row); one already told (a
+    retried job, a repeated click) is skipped by the unique constraint, not by an error.
     """
     from notices import tasks
 
     spec = EVENTS[event]  # an unknown event is a programming error
-    plain = {name: _plain(value) for name, value in (params or {}).items()}
-    created = []
-    ids = {getattr(r, "pk", r) for r in recipients if r is not None}
-    for user_id in sorted(ids):
-        try:
-            with transaction.atomic():
-                note = Notification.objects.create(
-                    recipient_id=user_id,
-                    event=event,
-                    key=key[:100],
-                    params=plain,
-                    url=url,
-                    urgent=spec.urgent if urgent is None else urgent,
-                )
-        except IntegrityError:
-            continue  # told already (a retried job, a repeated click)
-        created.append(note)
+    ids = sorted({getattr(r, "pk", r) for r in recipients if r is not None})
+    if not ids:
+        return []
+    values = {
+        "event": event,
+        "key": key[:100],
+        "params": {name: _plain(value) for name, value in (params or {}).items()},
+        "url": url,
+        "urgent": spec.urgent if urgent is None else urgent,
+        "created_at": timezone.now(),
+        "dispatched": False,
+    }
+    created = [Notification(recipient_id=user_id, **values) for user_id in ids]
+    new_ids = _insert_new(created)
+    created = [note for note in created if note.recipient_id in new_ids]
+    for note in created:
+        note.pk = new_ids[note.recipient_id]
         transaction.on_commit(lambda pk=note.pk: tasks.dispatch.delay(pk))
     return created
+
+
+_COLUMNS = ("recipient", "event", "key", "params", "url", "urgent", "created_at", "dispatched")
+
+
+def _insert_new(notes: list[Notification]) -> dict[int, int]:
+    """Insert the messages, skipping those sent before; {recipient id: new id}."""
+    fields = [Notification._meta.get_field(name) for name in _COLUMNS]
+    qn = connection.ops.quote_name
+    row = f"({', '.join(['%s'] * len(fields))})"
+    sql = (
+        f"INSERT INTO {qn(Notification._meta.db_table)} "  # noqa: S608 (names from _meta)
+        f"({', '.join(qn(f.column) for f in fields)}) VALUES {', '.join([row] * len(notes))} "
+        f"ON CONFLICT ({qn('recipient_id')}, {qn('event')}, {qn('key')}) DO NOTHING "
+        f"RETURNING {qn('recipient_id')}, {qn('id')}"
+    )
+    params = [
+        f.get_db_prep_save(getattr(note, f.attname), connection) for note in notes for f in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return dict(cursor.fetchall())

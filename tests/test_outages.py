@@ -239,6 +239,32 @@ def test_it_reconnects_when_the_server_dropped_a_kept_connection(client, volunte
     assert connection.connection.info.backend_pid != kept
 
 
+def test_a_kept_connection_is_asked_select_1_only_when_the_server_has_spoken(
+    client, volunteer, monkeypatch
+):
+    """The health check reads the socket: a healthy kept connection costs no round trip at
+    the start of a request; one the server ended is questioned, dropped and replaced."""
+    from django.db.backends.postgresql.base import DatabaseWrapper as Django
+
+    asked = []
+    django_check = Django.is_usable
+    monkeypatch.setattr(Django, "is_usable", lambda self: asked.append(1) or django_check(self))
+    assert connection.settings_dict["ENGINE"] == "timebank.postgresql"
+    client.force_login(volunteer)
+    session_key = client.session.session_key
+    url = reverse("orders:mine")
+    assert wsgi_get(url, session_key) == 200
+    kept = connection.connection.info.backend_pid
+    assert wsgi_get(url, session_key) == 200
+    assert wsgi_get(url, session_key) == 200
+    assert asked == [], "no SELECT 1 on a connection with nothing to read"
+    assert connection.connection.info.backend_pid == kept
+    terminate(kept)
+    assert wsgi_get(url, session_key) == 200
+    assert asked == [1]
+    assert connection.connection.info.backend_pid != kept
+
+
 def test_it_tells_an_outage_from_an_error_that_a_retry_cannot_cure():
     def error_of(sql: str) -> OperationalError:
         with pytest.raises(OperationalError) as caught, transaction.atomic():

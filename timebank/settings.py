@@ -142,6 +142,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # The same backend, whose health check asks the socket, not the server.
+        DATABASES["default"]["ENGINE"] = "timebank.postgresql"
     DATABASES["default"].setdefault("OPTIONS", {})
     # A row lock that is not granted in time ends the transaction (SQLSTATE 55P03), which
     # service_transaction retries and then reports as busy, instead of a page that hangs.

@@ -86,15 +86,15 @@ def test_it_turns_a_constraint_refusal_into_a_ledger_error(pool, alice_account, 
     from ledger.models import Account
 
     monkeypatch.setattr(Account, "is_overdraft_exempt", True)
+    hold = services.TransferOp(
+        transfer_id=uuid.uuid4(), debit=alice_account, credit=pool, amount=1, code="gift"
+    )
+    also = services.TransferOp(
+        transfer_id=uuid.uuid4(), debit=alice_account, credit=pool, amount=1, code="gift"
+    )
     with pytest.raises(services.LedgerError) as err:
-        services.reserve(  # a reservation goes through the Python engine
-            transfer_id=uuid.uuid4(),
-            debit=alice_account,
-            credit=pool,
-            amount=1,
-            code="gift",
-            actor=None,
-        )
+        # Two operations at once go through the Python engine.
+        services.execute([hold, also], actor=None)
     assert err.value.code == "refused"
     assert "account_no_overdraft" in err.value.message
     assert Transfer.objects.count() == 0
@@ -105,7 +105,7 @@ def test_it_runs_plain_transfers_through_the_database_function(pool, alice_accou
 
     with CaptureQueriesContext(connection) as queries:
         fund(pool, alice_account, 60)
-    assert any("ledger_single_transfer" in q["sql"] for q in queries.captured_queries)
+    assert any("ledger_one_transfer" in q["sql"] for q in queries.captured_queries)
     with pytest.raises(services.LedgerError) as err:
         services.transfer(
             transfer_id=uuid.uuid4(),
