@@ -56,6 +56,9 @@ def integrity_suspended_until(member: Member, *, today: date | None = None) -> d
     return until if until > today else None
 
 
+_PROVIDER_FIELDS = ("capacity", "status", "birth_date", "sex", "guardian_name", "guardian_phone")
+
+
 def _provider(user, today: date) -> Member | None:
     """The member with what grabbing asks of them, in one query (the order hall and every
     grab ask it): a training done, insurance valid today, strikes in the window."""
@@ -74,8 +77,8 @@ def _provider(user, today: date) -> Member | None:
         member=OuterRef("pk"), valid_from__lte=today, valid_until__gte=today
     )
     return (
-        Member.objects.select_related("street")
-        .filter(user_id=user.pk)
+        Member.objects.filter(user_id=user.pk)
+        .only(*_PROVIDER_FIELDS)  # a narrow row: the query is built and read on every grab
         .annotate(
             trained=Exists(trainings),
             insured=Exists(insurances),

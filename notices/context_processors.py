@@ -17,11 +17,12 @@ def unread(request):
     return {"nav_messages": partial(nav_messages_html, request)}
 
 
-def nav_messages_html(request) -> str:
+def nav_messages_html(request, count: int | None = None) -> str:
     """The header's "消息" link with its unread badge ("3", said "3 条未读消息" to screen
-    readers). Also filled into pages drawn once for many people (orders.hall's slot), so it
-    is made here without a template."""
-    count = unread_count(getattr(request, "user", None))
+    readers). Also filled into pages drawn once for many people (orders.hall's slot, which
+    brings the ``count`` it found cached), so it is made here without a template."""
+    if count is None:
+        count = unread_count(getattr(request, "user", None))
     link, label = reverse("notices:inbox"), _("Messages")
     if not count:
         return format_html('<a class="nav-messages" href="{}">{}</a>', link, label)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from notices.models import Notification
+from notices.selectors import forget_unread
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,7 @@ def notify(
     created = [Notification(recipient_id=user_id, **values) for user_id in ids]
     new_ids = _insert_new(created)
     created = [note for note in created if note.recipient_id in new_ids]
+    forget_unread(new_ids)
     for note in created:
         note.pk = new_ids[note.recipient_id]
         transaction.on_commit(lambda pk=note.pk: tasks.dispatch.delay(pk))

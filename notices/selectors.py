@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import QuerySet
 
 from branches.models import StaffRole
 from notices.models import ChannelChoice, Notification
+
+log = logging.getLogger(__name__)
 
 INBOX_PAGE_SIZE = 20
 UNREAD_CAP = 99  # the badge says "99+" past it
@@ -18,13 +23,43 @@ ADVISED_ROLES = (StaffRole.Role.ADVISOR, StaffRole.Role.STREET_STAFF)
 def unread_count(user) -> int:
     """The member's unread messages for the header of every page, counted up to
     ``UNREAD_CAP + 1`` (shown as "99+"): one read of at most 100 keys on the partial index
-    ``notification_unread``, never a COUNT over a neglected inbox. Not cached: a cached
-    count costs two cache round trips (its version, then the count), about what this query
-    costs, and a first, uncached page would cost a query more than the next."""
+    ``notification_unread``, never a COUNT over a neglected inbox. Not cached for most
+    pages: a cache read costs about what this query costs. The order hall, which reads the
+    cache anyway, takes it from there (``unread_cache_key``)."""
     if user is None or not user.is_authenticated:
         return 0
     unread = Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True)
     return len(unread.order_by().values_list("pk", flat=True)[: UNREAD_CAP + 1])
+
+
+UNREAD_CACHE_SECONDS = 60  # a bound on staleness should a forgetting be lost
+
+
+def unread_cache_key(user_id: int) -> str:
+    """Where a member's unread count is kept for the pages that read the cache anyway;
+    forgotten whenever a message is written or read (``forget_unread``)."""
+    return f"notices:unread:{settings.DATABASES['default']['NAME']}:{user_id}"
+
+
+def remember_unread(user_id: int, count: int) -> None:
+    try:
+        cache.set(unread_cache_key(user_id), count, UNREAD_CACHE_SECONDS)
+    except Exception:  # the cache is an optimisation
+        log.warning("messages: could not cache an unread count", exc_info=True)
+
+
+def forget_unread(user_ids) -> None:
+    """After the commit that changed their messages: the next page counts afresh."""
+    keys = [unread_cache_key(pk) for pk in user_ids]
+
+    def forget():
+        try:
+            cache.delete_many(keys)
+        except Exception:
+            log.warning("messages: could not forget unread counts", exc_info=True)
+
+    forget()  # now too: a transaction never committed as such (a test's) is seen as well
+    transaction.on_commit(forget, robust=True)
 
 
 def inbox_of(user) -> QuerySet[Notification]:

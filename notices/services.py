@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from notices import channels
+from notices import channels, selectors
 from notices.gateways import GatewayError
 from notices.models import ChannelChoice, Delivery, Notification
 from timebank.policy import QUIET_HOURS
@@ -167,13 +167,16 @@ def mark_read(*, user, notification_id: int) -> Notification:
     note = Notification.objects.get(pk=notification_id, recipient=user)
     if note.read_at is None:
         Notification.objects.filter(pk=note.pk, read_at__isnull=True).update(read_at=timezone.now())
+        selectors.forget_unread([user.pk])
     return note
 
 
 def mark_all_read(*, user) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+    marked = Notification.objects.filter(recipient=user, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+    selectors.forget_unread([user.pk])
+    return marked
 
 
 @transaction.atomic

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import get_language
 
+from notices.selectors import unread_cache_key
 from orders import selectors
 from orders.models import ServiceRequest
 
@@ -140,38 +141,55 @@ class Hall:
     html: str = ""  # the whole page, current and made theirs; "" : draw it (``draw``)
     key: str = ""  # where the page, once drawn, is shared ("" : it is this viewer's alone)
     page: HallPage | None = None  # the needs, read only when the page is drawn
+    version: int | None = None  # the hall's version the page is drawn at
+    unread: int | None = None  # the viewer's unread messages, if the cache had them
 
 
 def read(request, *, cursor: str = "", shared: bool = True, **filters) -> Hall:
     """The hall for this volunteer. A page is the same for every volunteer of one language
-    and kind who may grab, with the same filters and cursor: the whole page is cached under
-    the hall's version with what the clock changes (needs started since, an early-access
-    note ended), and only the CSRF token and the path are each viewer's. After the version,
-    one round trip fetches the page and why this volunteer may not grab. ``filters``:
-    ``street_id``, ``category_id``, ``day``, ``near``; ``shared=False`` (the viewer has
-    messages to see) draws the page for them alone."""
+    and kind who may grab, with the same filters and cursor: the whole page is cached with
+    the hall's version it was drawn at and what the clock changes (needs started since, an
+    early-access note ended), and only the CSRF token and the path are each viewer's. One
+    round trip fetches the version, the page and why this volunteer may not grab; a page of
+    another version is drawn again. ``filters``: ``street_id``, ``category_id``, ``day``,
+    ``near``; ``shared=False`` (the viewer has messages to see) draws the page for them
+    alone."""
     near = rounded(filters.get("near"))
     wanted = (filters.get("street_id"), filters.get("category_id"), filters.get("day"), near)
     after = decode_cursor(cursor, near=near is not None)
-    base = _versioned_key("")
-    rows_key = base and base + _key_text(wanted, after)
-    page_key = rows_key and f"{rows_key}:page:{get_language()}:{int(request.user.is_staff)}"
-    keys = {"problems": base and f"{base}problems:{request.user.pk}:{get_language()}"}
-    found = _cache_get_many({**keys, "page": page_key if shared else ""})
+    lang, prefix = get_language(), _prefix()
+    keys = {
+        "version": f"{prefix}:version",
+        "problems": problems_key(request.user.pk, lang),
+        "page": f"{prefix}:page:{_key_text(wanted, after)}:{lang}:{int(request.user.is_staff)}",
+        "unread": unread_cache_key(request.user.pk),
+    }
+    found = _cache_get_many(keys if shared else {**keys, "page": ""})
+    version = found.get("version")
+    if version is None:  # a new or flushed cache, or none at all
+        version = _version_or_none()
     problems = found.get("problems")
     if problems is None:
         problems = _read_problems(request.user)
-        _cache_set(keys["problems"], problems, PROBLEMS_SECONDS)
-    shared = shared and not problems  # what a volunteer lacks is said on their page alone
+        _cache_set(keys["problems"] if version is not None else "", problems, PROBLEMS_SECONDS)
+    shared = shared and not problems and version is not None  # what one lacks is theirs
     cached = found.get("page") if shared else None
-    if cached and cached[1] == _shown(cached[0]):
-        return Hall(problems=problems, html=_made_theirs(request, cached[2]))
+    if cached and cached[0] == version and cached[2] == _shown(cached[1]):
+        html = _made_theirs(request, cached[3], unread=found.get("unread"))
+        return Hall(problems=problems, html=html)
+    rows_key = f"{prefix}:{version}:{_key_text(wanted, after)}" if version is not None else ""
     rows = _cache_get(rows_key)
     if rows is None:  # not cached, or no cache at all: the hall still works, uncached
         rows = _read_rows(wanted, after)
         _cache_set(rows_key, rows, CACHE_SECONDS)
     hall_page = _page_of(rows, near=near, after=after, key=rows_key)
-    return Hall(problems=problems, key=page_key if shared else "", page=hall_page)
+    return Hall(
+        problems=problems,
+        key=keys["page"] if shared else "",
+        page=hall_page,
+        version=version,
+        unread=found.get("unread"),
+    )
 
 
 def draw(request, found: Hall, context: dict) -> HttpResponse:
@@ -184,8 +202,8 @@ def draw(request, found: Hall, context: dict) -> HttpResponse:
         request=request,
     )
     meta = [(req.pk, req.starts_at, req.early_access_until) for req in found.page.needs]
-    _cache_set(found.key, (meta, _shown(meta), html), CACHE_SECONDS)
-    return HttpResponse(_made_theirs(request, html))
+    _cache_set(found.key, (found.version, meta, _shown(meta), html), CACHE_SECONDS)
+    return HttpResponse(_made_theirs(request, html, unread=found.unread))
 
 
 def _shown(meta: list[tuple]) -> str:
@@ -199,12 +217,17 @@ def _shown(meta: list[tuple]) -> str:
     )
 
 
-def _made_theirs(request, html: str) -> str:
-    """A page drawn for everyone, with this viewer's CSRF token and path put in."""
-    from notices.context_processors import nav_messages_html  # each viewer's unread badge
+def _made_theirs(request, html: str, *, unread: int | None) -> str:
+    """A page drawn for everyone, with this viewer's CSRF token, path and unread badge put
+    in (``unread``: their count as the cache had it; None: count it, and keep it)."""
+    from notices.context_processors import nav_messages_html
+    from notices.selectors import remember_unread, unread_count
 
+    if unread is None:
+        unread = unread_count(request.user)
+        remember_unread(request.user.pk, unread)
     html = html.replace(CSRF_SLOT, get_token(request))
-    html = html.replace(NAV_SLOT, nav_messages_html(request))
+    html = html.replace(NAV_SLOT, nav_messages_html(request, unread))
     return html.replace(PATH_SLOT, escape(request.get_full_path()))
 
 
@@ -237,6 +260,14 @@ def _page_of(rows: list, *, near, after: tuple | None, key: str) -> HallPage:
     more = len(rows) > PAGE_SIZE
     following = encode_cursor(rows[PAGE_SIZE - 1].hall_key) if more else ""
     return HallPage(needs=needs, next_cursor=following, later=after is not None, cache_key=key)
+
+
+def _version_or_none() -> int | None:
+    try:
+        return _version()
+    except Exception:
+        log.warning("order hall: cache unavailable", exc_info=True)
+        return None
 
 
 def _versioned_key(suffix: str) -> str:
@@ -315,10 +346,14 @@ def _key_text(filters: tuple, after: tuple | None) -> str:
 PROBLEMS_SECONDS = 20  # a hall read again within this shows the same buttons
 
 
+def problems_key(user_id: int, language: str) -> str:
+    return f"{_prefix()}:problems:{user_id}:{language}"
+
+
 def _read_problems(user) -> list[str]:
-    """Why this volunteer may not grab, as the hall shows it: cached per hall version for
-    ``PROBLEMS_SECONDS`` for each volunteer and language (the grab itself reads afresh, so a
-    member reviewed a moment ago sees the button 20 s later at the latest)."""
+    """Why this volunteer may not grab, as the hall shows it: cached for each volunteer
+    and language for ``PROBLEMS_SECONDS`` (the grab itself reads afresh, so a member
+    reviewed a moment ago sees the button 20 s later at the latest)."""
     from accounts.selectors import provider_problems as read
 
     return [str(p) for p in read(user)]

@@ -6,7 +6,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,13 +41,21 @@ def service_date_of(req: ServiceRequest):
 
 
 def _check_overlap(volunteer: User, req: ServiceRequest) -> None:
-    live = (
-        Assignment.objects.filter(volunteer=volunteer, status__in=Assignment.ACTIVE)
-        .exclude(request=req)
-        .filter(request__starts_at__lt=req.ends_at)
+    """Not this need twice, nor two services at once: one read of the volunteer's places on
+    this need and their live ones starting before it ends."""
+    mine = (
+        Assignment.objects.filter(volunteer=volunteer)
+        .filter(
+            Q(request=req) | Q(status__in=Assignment.ACTIVE, request__starts_at__lt=req.ends_at)
+        )
         .select_related("request")
     )
-    for other in live:
+    others = []
+    for other in mine:
+        if other.request_id == req.pk:
+            raise OrderError(_("You have already grabbed a place on this need."))
+        others.append(other)
+    for other in others:
         if other.request.ends_at > req.starts_at:
             raise OrderError(
                 _("You already have “%(title)s” at that time.") % {"title": other.request.title}
@@ -104,8 +112,6 @@ def grab_place(*, service_request: ServiceRequest, volunteer: User) -> Assignmen
     _check_early_access(volunteer, req)
     # One grab at a time per volunteer (the checks below), and people before needs.
     User.objects.select_for_update(no_key=True).filter(pk=volunteer.pk).first()
-    if Assignment.objects.filter(request=req, volunteer=volunteer).exists():
-        raise OrderError(_("You have already grabbed a place on this need."))
     _check_overlap(volunteer, req)
     # Read before the claim: others grabbing this need wait on its row only for the writes.
     escrow, account = _escrow(req), ledger_selectors.member_account(volunteer)

@@ -84,3 +84,24 @@ def test_a_neglected_inbox_shows_99_plus_without_counting_it_all(client, volunte
     client.force_login(volunteer)
     body = client.get(reverse("home")).content.decode()
     assert '<span aria-hidden="true">99+</span>' in body and "99+ 条未读消息" in body
+
+
+def test_the_order_hall_takes_the_count_from_the_cache_and_follows_each_change(client, volunteer):
+    """The hall reads the cache anyway: the count rides along, and a new message or a read
+    is shown on the next view, not a minute later."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    hall = reverse("orders:available")
+    notes = tell(volunteer, 2)
+    client.force_login(volunteer)
+    assert "2 条未读消息" in client.get(hall).content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        assert "2 条未读消息" in client.get(hall).content.decode()
+    assert not [q for q in queries.captured_queries if "notices_notification" in q["sql"]]
+    notify([volunteer], "coins_grant", key="grant:hall", params={"coins": 2})
+    assert "3 条未读消息" in client.get(hall).content.decode()
+    client.post(reverse("notices:read", args=[notes[0].pk]))
+    assert "2 条未读消息" in client.get(hall).content.decode()
+    client.post(reverse("notices:read_all"))
+    assert BADGE not in client.get(hall).content.decode()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
 from django.contrib.messages import constants
 from django.contrib.messages.storage.base import Message
 from django.contrib.messages.storage.cookie import CookieStorage
@@ -81,3 +82,27 @@ def test_a_viewers_messages_are_shown_to_them_alone(make_need, volunteer, volunt
     assert "只给王志愿的消息" in client.get(HALL).content.decode()
     assert "只给王志愿的消息" not in logged_in(volunteer2).get(HALL).content.decode()
     assert "只给王志愿的消息" not in client.get(HALL).content.decode()  # seen once
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="a round trip of the real Redis cache")
+def test_a_page_already_drawn_costs_one_cache_round_trip(make_need, volunteer, monkeypatch):
+    """The version, the page, what the volunteer lacks and their unread count in one
+    MGET: nothing read twice, nothing read one key at a time."""
+    from django.core.cache import caches
+
+    cache = caches["default"]
+    make_need(title="一次往返")
+    client = logged_in(volunteer)
+    client.get(HALL)  # draws and shares the page
+    calls = []
+    for name in ("get", "get_many"):
+        real = getattr(cache, name)
+        monkeypatch.setattr(
+            cache, name, lambda *a, _n=name, _real=real, **kw: calls.append(_n) or _real(*a, **kw)
+        )  # counted on the way to the real cache
+    page = client.get(HALL)
+    assert page.context is None  # the shared page, not drawn again
+    assert "一次往返" in page.content.decode()
+    assert calls.count("get_many") == 1
+    # Besides: the session, where sessions are read from the cache (production's setting).
+    assert calls.count("get") == (1 if settings.SESSION_ENGINE.endswith("cached_db") else 0)
