@@ -38,7 +38,7 @@ from orders.models import (
     ServiceRequest,
     StreetQueueRequest,
 )
-from timebank.forms import Form, ModelForm
+from timebank.forms import Form, ModelForm, TextFormMixin
 
 
 @admin.register(ServiceCategory)
@@ -56,9 +56,10 @@ class ServiceCategoryAdmin(CheckedIdsMixin, SimpleHistoryAdmin):
 
 def labelled_rows(form_class):
     """An editable list's inputs have no label of their own: name each after its column and
-    row ("启用：陪伴(机构)"), for screen readers and axe-core's label rule."""
+    row ("启用：陪伴(机构)"), for screen readers and axe-core's label rule. Its text, like every
+    form's of ours, refuses control characters."""
 
-    class LabelledRow(form_class):
+    class LabelledRow(TextFormMixin, form_class):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             for field in self.fields.values():  # the form's own copies: safe to change
