@@ -10,13 +10,17 @@ the script prepares volunteers, sessions and needs there, then checks the books 
 One run, one server, the same 64 client threads and the same 500 sessions, three phases:
 the ceiling (``/bench/ping/``, a logged-in page costing the session and the user's row, served
 only by the gunicorn this script starts), the order hall twice per volunteer, then the grabs
-(up to three tries each until one is theirs). Prints one line:
+(up to three tries each until one is theirs). The three phases run ``--rounds`` times in turn
+(3 by default), each round's grabs on 50 needs of their own on a day of their own, and each
+figure is the median of the rounds: a phase lasts 1-5 s on a 2-core machine that the client
+shares, so one slow second moved a single round's ratio by 0.1. Prints one line:
 
-    places=50 grabbed=… oversold=… double_booked=… cap_breaches=… errors_5xx=… req_per_s=…
+    places=50 rounds=3 grabbed=… oversold=… double_booked=… cap_breaches=… errors_5xx=… req_per_s=…
     p95_ms=… baseline_req_per_s=… baseline_p95_ms=… ratio=… hall_req_per_s=… hall_p95_ms=…
     hall_ratio=…
 
-``req_per_s`` and ``p95_ms`` are the grabs'; ``ratio`` is grabs per second over the ceiling's.
+``req_per_s`` and ``p95_ms`` are the grabs'; ``ratio`` is grabs per second over the ceiling's
+in the same round (then the median); the checks cover every round's needs.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ def parse_args():
     p.add_argument("--volunteers", type=int, default=500)
     p.add_argument("--clients", type=int, default=64, help="concurrent HTTP clients")
     p.add_argument("--attempts", type=int, default=3, help="grab attempts per volunteer")
+    p.add_argument("--rounds", type=int, default=3, help="ping, hall and grab, in turn")
     p.add_argument("--workers", type=int, default=4, help="gunicorn workers (when started)")
     p.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     return p.parse_args()
@@ -88,9 +93,10 @@ def setup_django(db_url: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def prepare(places: int, volunteers: int) -> tuple[list[str], list[int]]:
+def prepare(places: int, volunteers: int, rounds: int = 1) -> tuple[list[str], list[list[int]]]:
     """A fresh street, base, staff, funded base, verified volunteers with sessions, and
-    ``places`` published one-place needs. Returns session keys and need ids."""
+    ``places`` published one-place needs for each round, each round's on a day of its own.
+    Returns session keys and each round's need ids."""
     from django.utils import timezone
 
     from accounts.models import User
@@ -132,7 +138,7 @@ def prepare(places: int, volunteers: int) -> tuple[list[str], list[int]]:
         transfer_id=ledger.transfer_id_for(f"{run}:fund"),
         district=district,
         to=ledger_selectors.base_account(base),
-        amount=places * 2 * MINUTES_PER_HOUR,
+        amount=rounds * places * 2 * MINUTES_PER_HOUR,
         actor=head,
         reason="压测",
     )
@@ -144,21 +150,22 @@ def prepare(places: int, volunteers: int) -> tuple[list[str], list[int]]:
         is_housekeeping=False, mode__in=["institution", "any"]
     ).first()
     start = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
-    need_ids = []
-    for i in range(places):
-        # Five time slots: a volunteer who wins twice in one slot would be double-booked.
-        req = services.post_request(
-            actor=poster,
-            category=category,
-            title=f"压测需求 {i}",
-            base=base,
-            starts_at=start + timedelta(hours=i % 5),
-            duration_minutes=MINUTES_PER_HOUR,
-            places=1,
-        )
-        services.approve_by_street(service_request=req, actor=street_staff)
-        services.approve_by_head_office(service_request=req, actor=head)
-        need_ids.append(req.pk)
+    need_ids: list[list[int]] = [[] for _ in range(rounds)]
+    for r in range(rounds):
+        for i in range(places):
+            # Five time slots: a volunteer who wins twice in one slot would be double-booked.
+            req = services.post_request(
+                actor=poster,
+                category=category,
+                title=f"压测需求 {r}-{i}",
+                base=base,
+                starts_at=start + timedelta(days=r, hours=i % 5),
+                duration_minutes=MINUTES_PER_HOUR,
+                places=1,
+            )
+            services.approve_by_street(service_request=req, actor=street_staff)
+            services.approve_by_head_office(service_request=req, actor=head)
+            need_ids[r].append(req.pk)
     return sessions, need_ids
 
 
@@ -390,41 +397,44 @@ def _quietly(work, item) -> None:
         work(item)
 
 
-def storm(url: str, sessions: list[str], need_ids: list[int], clients: int, attempts: int):
-    """Three phases with the same clients and sessions: the trivial logged-in page (the
-    ceiling), the order hall, then the grabs (each volunteer tries random needs until one is
-    theirs). Returns the phases by name."""
+def storm(url: str, sessions: list[str], rounds: list[list[int]], clients: int, attempts: int):
+    """Three phases with the same clients and sessions, in turn once per round: the trivial
+    logged-in page (the ceiling), the order hall, then the grabs of the round's needs (each
+    volunteer tries random needs until one is theirs). Returns each round's phases by name."""
     browsers = {key: browser(url, key) for key in sessions}
     tokens: dict[str, str] = {}
-    ping, hall, grab = Phase("ping"), Phase("hall"), Phase("grab")
-
-    def open_ping(key: str) -> None:
-        ping.timed(browsers[key].get, url + "/bench/ping/")
-
-    def open_hall(key: str) -> None:
-        page = hall.timed(browsers[key].get, url + "/orders/available/")
-        match = CSRF_RE.search(page.text)
-        tokens[key] = match.group(1) if match else browsers[key].cookies.get("csrftoken", "")
-
-    def grab_some(key: str) -> None:
-        for pk in random.sample(need_ids, min(attempts, len(need_ids))):
-            r = grab.timed(
-                browsers[key].post,
-                f"{url}/orders/{pk}/grab/",
-                headers={"X-CSRFToken": tokens.get(key, ""), "HX-Request": "true"},
-            )
-            if "orders/" in r.text and "message success" in r.text:
-                break
-
     twice = sessions + sessions  # long enough phases for a steady rate
     # Untimed: every client's connection and every server thread is open before the first
     # timed phase, so the ceiling is not charged for the others' warm-up.
     warm = Phase("warm-up")
     warm.run(clients, lambda key: warm.timed(browsers[key].get, url + "/bench/ping/"), sessions)
-    ping.run(clients, open_ping, twice)
-    hall.run(clients, open_hall, twice)
-    grab.run(clients, grab_some, sessions)
-    return {p.name: p for p in (ping, hall, grab)}
+    results = []
+    for need_ids in rounds:
+        ping, hall, grab = Phase("ping"), Phase("hall"), Phase("grab")
+
+        def open_ping(key: str, ping=ping) -> None:
+            ping.timed(browsers[key].get, url + "/bench/ping/")
+
+        def open_hall(key: str, hall=hall) -> None:
+            page = hall.timed(browsers[key].get, url + "/orders/available/")
+            match = CSRF_RE.search(page.text)
+            tokens[key] = match.group(1) if match else browsers[key].cookies.get("csrftoken", "")
+
+        def grab_some(key: str, grab=grab, need_ids=need_ids) -> None:
+            for pk in random.sample(need_ids, min(attempts, len(need_ids))):
+                r = grab.timed(
+                    browsers[key].post,
+                    f"{url}/orders/{pk}/grab/",
+                    headers={"X-CSRFToken": tokens.get(key, ""), "HX-Request": "true"},
+                )
+                if "orders/" in r.text and "message success" in r.text:
+                    break
+
+        ping.run(clients, open_ping, twice)
+        hall.run(clients, open_hall, twice)
+        grab.run(clients, grab_some, sessions)
+        results.append({p.name: p for p in (ping, hall, grab)})
+    return results
 
 
 def check(need_ids: list[int]) -> dict:
@@ -464,11 +474,17 @@ def check(need_ids: list[int]) -> dict:
     }
 
 
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def main() -> None:
     args = parse_args()
     ensure_database(args.database_url)
     setup_django(args.database_url)
-    sessions, need_ids = prepare(args.places, args.volunteers)
+    sessions, rounds = prepare(args.places, args.volunteers, args.rounds)
     proc = None
     url = args.url
     if not url:
@@ -478,28 +494,43 @@ def main() -> None:
         )
         print(f"server log: {log}", file=sys.stderr)
     try:
-        phases = storm(url.rstrip("/"), sessions, need_ids, args.clients, args.attempts)
+        results = storm(url.rstrip("/"), sessions, rounds, args.clients, args.attempts)
     finally:
         if proc is not None:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=30)
-    result = check(need_ids)
-    ping, hall, grab = phases["ping"], phases["hall"], phases["grab"]
-    errors = sum(p.errors for p in phases.values())
-    for phase in phases.values():
-        answers = Counter(phase.statuses)
-        print(
-            f"{phase.name}: {dict(sorted(answers.items()))} {dict(phase.failures)}",
-            file=sys.stderr,
-        )
+    result = check([pk for need_ids in rounds for pk in need_ids])
+    errors = sum(p.errors for phases in results for p in phases.values())
+    for n, phases in enumerate(results, start=1):
+        for phase in phases.values():
+            answers = Counter(phase.statuses)
+            print(
+                f"round {n} {phase.name}: {dict(sorted(answers.items()))} {dict(phase.failures)} "
+                f"req_per_s={phase.req_per_s:.1f} p95_ms={p95_ms(phase.latencies):.0f}",
+                file=sys.stderr,
+            )
+
+    def med(name: str, figure) -> float:
+        return median([figure(phases[name]) for phases in results])
+
+    def ratio(name: str) -> float:
+        return median([ph[name].req_per_s / ph["ping"].req_per_s for ph in results])
+
+    def rate(p):
+        return p.req_per_s
+
+    def p95(p):
+        return p95_ms(p.latencies)
+
     print(
-        f"places={len(need_ids)} grabbed={result['grabbed']} oversold={result['oversold']} "
-        f"double_booked={result['double_booked']} cap_breaches={result['cap_breaches']} "
-        f"errors_5xx={errors} req_per_s={grab.req_per_s:.1f} p95_ms={p95_ms(grab.latencies):.0f} "
-        f"baseline_req_per_s={ping.req_per_s:.1f} baseline_p95_ms={p95_ms(ping.latencies):.0f} "
-        f"ratio={grab.req_per_s / ping.req_per_s:.2f} "
-        f"hall_req_per_s={hall.req_per_s:.1f} hall_p95_ms={p95_ms(hall.latencies):.0f} "
-        f"hall_ratio={hall.req_per_s / ping.req_per_s:.2f}"
+        f"places={len(rounds[0])} rounds={len(rounds)} grabbed={result['grabbed']} "
+        f"oversold={result['oversold']} double_booked={result['double_booked']} "
+        f"cap_breaches={result['cap_breaches']} errors_5xx={errors} "
+        f"req_per_s={med('grab', rate):.1f} p95_ms={med('grab', p95):.0f} "
+        f"baseline_req_per_s={med('ping', rate):.1f} baseline_p95_ms={med('ping', p95):.0f} "
+        f"ratio={ratio('grab'):.2f} "
+        f"hall_req_per_s={med('hall', rate):.1f} hall_p95_ms={med('hall', p95):.0f} "
+        f"hall_ratio={ratio('hall'):.2f}"
     )
 
 

@@ -239,34 +239,37 @@ def test_it_reconnects_when_the_server_dropped_a_kept_connection(client, volunte
     assert connection.connection.info.backend_pid != kept
 
 
-def test_a_kept_connection_is_asked_select_1_only_when_the_server_has_spoken(
-    client, volunteer, monkeypatch
-):
-    """The health check reads the socket: a healthy kept connection costs no round trip at
-    the start of a request; one the server ended is questioned, dropped and replaced."""
+def test_a_kept_connection_is_asked_select_1_only_when_the_server_has_spoken(monkeypatch):
+    """The health check at the start of a request reads the socket: a healthy kept
+    connection costs no round trip; one the server ended is questioned and dropped, and the
+    next query opens a fresh one."""
     from django.db.backends.postgresql.base import DatabaseWrapper as Django
 
     asked = []
     django_check = Django.is_usable
     monkeypatch.setattr(Django, "is_usable", lambda self: asked.append(1) or django_check(self))
     assert connection.settings_dict["ENGINE"] == "timebank.postgresql"
-    # A connection of our own, far from its CONN_MAX_AGE: the suite's, opened long ago, may
-    # reach its age between two of these requests and be replaced without a question.
-    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 600)
-    connection.close()
-    client.force_login(volunteer)
-    session_key = client.session.session_key
-    url = reverse("orders:mine")
-    assert wsgi_get(url, session_key) == 200
+    assert connection.settings_dict["CONN_HEALTH_CHECKS"]
+
+    def request_starts() -> None:  # what Django does once per request, before a query
+        connection.health_check_done = False
+        connection.close_if_health_check_failed()
+
+    connection.ensure_connection()
     kept = connection.connection.info.backend_pid
-    assert wsgi_get(url, session_key) == 200
-    assert wsgi_get(url, session_key) == 200
+    for _ in range(3):
+        request_starts()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
     assert asked == [], "no SELECT 1 on a connection with nothing to read"
     assert connection.connection.info.backend_pid == kept
     terminate(kept)
-    assert wsgi_get(url, session_key) == 200
+    request_starts()
     assert asked == [1]
-    assert connection.connection.info.backend_pid != kept
+    assert connection.connection is None  # dropped, not used
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != kept
 
 
 def test_it_tells_an_outage_from_an_error_that_a_retry_cannot_cure():
