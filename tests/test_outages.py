@@ -272,6 +272,45 @@ def test_a_kept_connection_is_asked_select_1_only_when_the_server_has_spoken(mon
         assert cursor.fetchone()[0] != kept
 
 
+def test_the_health_check_reads_a_socket_numbered_past_1024(monkeypatch):
+    """select() refuses a descriptor of 1024 or more; a busy process has them, and every
+    request then reconnected (as CI's long single run showed). poll() has no such limit."""
+    import os
+    import resource
+
+    from django.db.backends.postgresql.base import DatabaseWrapper as Django
+
+    asked = []
+    django_check = Django.is_usable
+    monkeypatch.setattr(Django, "is_usable", lambda self: asked.append(1) or django_check(self))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip("this machine allows fewer than 1200 open files")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    filler = []
+    connection.close()  # its descriptor, a low one, is not the next one given out
+    try:
+        while not filler or filler[-1] < 1100:
+            filler.append(os.open(os.devnull, os.O_RDONLY))
+        connection.ensure_connection()
+        assert connection.connection.fileno() >= 1024
+        kept = connection.connection.info.backend_pid
+        connection.health_check_done = False
+        connection.close_if_health_check_failed()
+        assert connection.connection is not None
+        assert connection.connection.info.backend_pid == kept
+        assert asked == []
+        terminate(kept)
+        connection.health_check_done = False
+        connection.close_if_health_check_failed()
+        assert asked == [1] and connection.connection is None
+    finally:
+        connection.close()
+        for fd in filler:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
 def test_it_tells_an_outage_from_an_error_that_a_retry_cannot_cure():
     def error_of(sql: str) -> OperationalError:
         with pytest.raises(OperationalError) as caught, transaction.atomic():

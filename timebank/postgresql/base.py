@@ -22,7 +22,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self.connection is None or self.connection.closed:
             return False
         try:
-            readable, _, _ = select.select([self.connection.fileno()], [], [], 0)
+            spoken = _has_something_to_read(self.connection.fileno())
         except (OSError, ValueError):  # the socket is gone
             return False
-        return super().is_usable() if readable else True
+        return super().is_usable() if spoken else True
+
+
+def _has_something_to_read(fd: int) -> bool:
+    """Data, a hang-up or an error waiting on the socket, without waiting. poll(), not
+    select(): select() refuses a descriptor numbered 1024 or more, which a busy process
+    reaches, and every request would then have reconnected."""
+    if not hasattr(select, "poll"):  # Windows
+        return bool(select.select([fd], [], [], 0)[0])
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI)  # hang-ups and errors always count
+    return bool(poller.poll(0))
