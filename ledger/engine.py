@@ -385,6 +385,7 @@ class _Engine:
             reference=op.reference,
             memo=op.memo,
             reverses=op.reverses,
+            created_at=timezone.now(),  # read now, as the database function's caller does
         )
 
     def _resolve(self, op: PostOp | VoidOp) -> Transfer:
@@ -435,6 +436,7 @@ class _Engine:
             service_date=pending.service_date,
             reference=pending.reference,
             memo=op.memo,
+            created_at=timezone.now(),
         )
 
 

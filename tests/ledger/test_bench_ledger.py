@@ -25,6 +25,7 @@ def test_its_steps_move_coins_back_and_forth_and_keep_the_books():
     assert run_audit().ok
 
 
+@pytest.mark.postgres  # the benchmark's raw writers speak PostgreSQL
 @pytest.mark.django_db(transaction=True)
 def test_its_writer_processes_write_and_the_books_stay_balanced():
     groups = [tuple(bench.bench_accounts(2, f"p{i}-")) for i in range(2)]

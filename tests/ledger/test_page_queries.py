@@ -275,6 +275,7 @@ def test_its_transfer_list_counts_exactly_a_short_list(client, district, street_
     assert response.context["cl"].result_count == Transfer.objects.count() == 4
 
 
+@pytest.mark.postgres  # the estimate is read from PostgreSQL's plan
 @pytest.mark.django_db
 def test_its_transfer_list_estimates_a_long_list_instead_of_counting_it(
     client, district, street_a, head_office, monkeypatch
@@ -319,6 +320,7 @@ def test_a_street_sees_only_its_accounts_and_their_transfers(
     assert selectors.transfers_visible_to(make_user()).count() == 0
 
 
+@pytest.mark.postgres  # the estimate is read from PostgreSQL's plan
 @pytest.mark.django_db
 def test_the_estimate_reads_a_list_that_can_match_nothing_as_empty():
     assert ledger_admin.planner_rows(Transfer.objects.none()) == 0

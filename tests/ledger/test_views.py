@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from ledger import selectors, services
+from tests.conftest import session_queries
 
 
 def grant(pool, account, minutes):
@@ -71,7 +72,7 @@ def test_it_paginates_the_statement_in_a_fixed_number_of_queries(
     for _ in range(45):
         grant(pool, alice_account, 60)
     client.force_login(alice)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(8 + session_queries()):
         # session, user, account, page keys, page of lines (both sides joined), open pending
         first = client.get(reverse("ledger:my_coins")).content.decode()
     assert first.count("+1 小时") == 20
