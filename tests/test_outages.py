@@ -239,15 +239,21 @@ def test_it_reconnects_when_the_server_dropped_a_kept_connection(client, volunte
     assert connection.connection.info.backend_pid != kept
 
 
-def test_a_kept_connection_is_asked_select_1_only_when_the_server_has_spoken(monkeypatch):
+@pytest.fixture
+def asked(monkeypatch) -> list:
+    """One entry each time a connection is asked ``SELECT 1`` (Django's own check, which
+    ours calls only when the server has spoken), the question still sent."""
+    from django.db.backends.postgresql.base import DatabaseWrapper as Django
+
+    asked, django_check = [], Django.is_usable
+    monkeypatch.setattr(Django, "is_usable", lambda self: asked.append(1) or django_check(self))
+    return asked
+
+
+def test_a_kept_connection_is_asked_select_1_only_when_the_server_has_spoken(asked):
     """The health check at the start of a request reads the socket: a healthy kept
     connection costs no round trip; one the server ended is questioned and dropped, and the
     next query opens a fresh one."""
-    from django.db.backends.postgresql.base import DatabaseWrapper as Django
-
-    asked = []
-    django_check = Django.is_usable
-    monkeypatch.setattr(Django, "is_usable", lambda self: asked.append(1) or django_check(self))
     assert connection.settings_dict["ENGINE"] == "timebank.postgresql"
     assert connection.settings_dict["CONN_HEALTH_CHECKS"]
 
@@ -272,17 +278,12 @@ def test_a_kept_connection_is_asked_select_1_only_when_the_server_has_spoken(mon
         assert cursor.fetchone()[0] != kept
 
 
-def test_the_health_check_reads_a_socket_numbered_past_1024(monkeypatch):
+def test_the_health_check_reads_a_socket_numbered_past_1024(asked):
     """select() refuses a descriptor of 1024 or more; a busy process has them, and every
     request then reconnected (as CI's long single run showed). poll() has no such limit."""
     import os
     import resource
 
-    from django.db.backends.postgresql.base import DatabaseWrapper as Django
-
-    asked = []
-    django_check = Django.is_usable
-    monkeypatch.setattr(Django, "is_usable", lambda self: asked.append(1) or django_check(self))
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and hard < 1200:
         pytest.skip("this machine allows fewer than 1200 open files")
