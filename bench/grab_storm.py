@@ -17,16 +17,19 @@ shares, so one slow second moved a single round's ratio by 0.1. Prints one line:
 
     places=50 rounds=3 grabbed=… oversold=… double_booked=… cap_breaches=… errors_5xx=… req_per_s=…
     p95_ms=… baseline_req_per_s=… baseline_p95_ms=… ratio=… hall_req_per_s=… hall_p95_ms=…
-    hall_ratio=…
+    hall_ratio=… client_cpu_ms=…
 
 ``req_per_s`` and ``p95_ms`` are the grabs'; ``ratio`` is grabs per second over the ceiling's
-in the same round (then the median); the checks cover every round's needs.
+in the same round (then the median); the checks cover every round's needs. ``client_cpu_ms``
+is the client's own CPU per request: it runs on the server's cores, so it is kept small
+(``Phone``: plain ``http.client``) and shown.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import os
 import random
 import re
@@ -247,6 +250,52 @@ def browser(url: str, session_key: str):
     return http
 
 
+class Answer:
+    """What a request gave back: the status and the page's text."""
+
+    def __init__(self, status_code: int, text: str):
+        self.status_code = status_code
+        self.text = text
+
+
+class Phone:
+    """One volunteer's phone for the storm: a kept-alive connection and the cookies the server
+    set, on plain ``http.client``. The storm's client shares the server's two cores, and a
+    ``requests`` session spent 1.1-1.8 ms of CPU on each request, against 2-3 ms for the whole
+    server; this one spends 0.3-0.5 ms, so the cores measure the server (bench/NOTES.md)."""
+
+    def __init__(self, url: str, session_key: str):
+        parsed = urlparse(url)
+        self.host, self.port = parsed.hostname, parsed.port
+        self.cookies = {"sessionid": session_key}
+        self.connection: http.client.HTTPConnection | None = None
+
+    def get(self, url: str, timeout: float = 60) -> Answer:
+        return self.request("GET", url, {}, timeout)
+
+    def post(self, url: str, headers: dict | None = None, timeout: float = 60) -> Answer:
+        return self.request("POST", url, headers or {}, timeout)
+
+    def request(self, method: str, url: str, headers: dict, timeout: float) -> Answer:
+        if self.connection is None:
+            self.connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        cookie = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        try:
+            self.connection.request(
+                method, urlparse(url).path, headers={**headers, "Cookie": cookie}
+            )
+            response = self.connection.getresponse()
+            body = response.read()
+        except (OSError, http.client.HTTPException):
+            self.connection.close()  # the next request opens a new one, as a browser would
+            self.connection = None
+            raise
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return Answer(response.status, body.decode())
+
+
 def p95_ms(latencies: list[float]) -> float:
     """The 95th percentile of latencies in milliseconds (0 when there are none)."""
     ordered = sorted(latencies)
@@ -298,9 +347,10 @@ def production_settings(env: dict) -> None:
 def start_gunicorn(
     db_url: str, workers: int, threads: int, log: Path | None = None, redis_url: str = ""
 ) -> tuple[subprocess.Popen, str]:
-    """gunicorn on production settings; its output goes to ``log`` when one is given. With
-    ``redis_url`` the server shares a Redis cache and sessions as in production (its tasks
-    are then queued, not run: only pages that queue none may be measured so)."""
+    """gunicorn on production settings and production's ``gunicorn.conf.py``; its output goes
+    to ``log`` when one is given. With ``redis_url`` the server shares a Redis cache and
+    sessions as in production (its tasks are then queued, not run: only pages that queue none
+    may be measured so)."""
     port = free_port()
     env = {
         **os.environ,
@@ -323,11 +373,9 @@ def start_gunicorn(
             f"--bind=127.0.0.1:{port}",
             f"--workers={workers}",
             f"--threads={threads}",
-            "--worker-class=gthread",
-            "--backlog=2048",
-            # As a proxy in front would: a client's kept-alive connection is not closed
-            # under it between two of its requests (gunicorn's default is 2 s).
-            "--keep-alive=75",
+            # The rest as in production: ROOT/gunicorn.conf.py (threads, kept-alive
+            # connections, a listening socket per worker).
+            f"--config={ROOT / 'gunicorn.conf.py'}",
             "--log-level=warning",
         ],
         cwd=ROOT,
@@ -362,6 +410,7 @@ class Phase:
         self.statuses: list[int] = []
         self.failures: Counter = Counter()
         self.elapsed = 0.0
+        self.client_cpu = 0.0  # seconds of this process's CPU: the client's own share
 
     def timed(self, call, *args, **kwargs):
         t0 = time.perf_counter()
@@ -376,10 +425,11 @@ class Phase:
         return response
 
     def run(self, clients: int, work, items) -> None:
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         with ThreadPoolExecutor(max_workers=clients) as pool:
             list(pool.map(lambda item: _quietly(work, item), items))
         self.elapsed = time.perf_counter() - began
+        self.client_cpu = time.process_time() - cpu
 
     @property
     def req_per_s(self) -> float:
@@ -391,9 +441,7 @@ class Phase:
 
 
 def _quietly(work, item) -> None:
-    import requests
-
-    with contextlib.suppress(requests.RequestException):  # counted as 599 by Phase.timed
+    with contextlib.suppress(OSError, http.client.HTTPException):  # counted as 599 by timed()
         work(item)
 
 
@@ -401,7 +449,7 @@ def storm(url: str, sessions: list[str], rounds: list[list[int]], clients: int, 
     """Three phases with the same clients and sessions, in turn once per round: the trivial
     logged-in page (the ceiling), the order hall, then the grabs of the round's needs (each
     volunteer tries random needs until one is theirs). Returns each round's phases by name."""
-    browsers = {key: browser(url, key) for key in sessions}
+    browsers = {key: Phone(url, key) for key in sessions}
     tokens: dict[str, str] = {}
     twice = sessions + sessions  # long enough phases for a steady rate
     # Untimed: every client's connection and every server thread is open before the first
@@ -500,7 +548,11 @@ def main() -> None:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=30)
     result = check([pk for need_ids in rounds for pk in need_ids])
-    errors = sum(p.errors for phases in results for p in phases.values())
+    timed = [p for phases in results for p in phases.values()]
+    errors = sum(p.errors for p in timed)
+    client_cpu_ms = (
+        1000 * sum(p.client_cpu for p in timed) / max(1, sum(len(p.statuses) for p in timed))
+    )
     for n, phases in enumerate(results, start=1):
         for phase in phases.values():
             answers = Counter(phase.statuses)
@@ -530,7 +582,7 @@ def main() -> None:
         f"baseline_req_per_s={med('ping', rate):.1f} baseline_p95_ms={med('ping', p95):.0f} "
         f"ratio={ratio('grab'):.2f} "
         f"hall_req_per_s={med('hall', rate):.1f} hall_p95_ms={med('hall', p95):.0f} "
-        f"hall_ratio={ratio('hall'):.2f}"
+        f"hall_ratio={ratio('hall'):.2f} client_cpu_ms={client_cpu_ms:.2f}"
     )
 
 

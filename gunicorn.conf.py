@@ -1,0 +1,20 @@
+"""How gunicorn serves the site: read by ``docker-compose.yml``'s web service and by the
+benchmarks' servers alike (gunicorn loads ``./gunicorn.conf.py`` from where it starts)."""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Threads, not sync workers: phones on slow networks hold a connection while they send and
+# read, and a sync worker would wait on each of them with nothing else to do.
+worker_class = "gthread"
+workers = int(os.environ.get("GUNICORN_WORKERS", 2 * (os.cpu_count() or 1)))
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
+# A phone's next tap reuses its connection instead of opening (and with TLS, negotiating)
+# another; an idle connection waits in the worker's poller, not in a thread.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 75))
+# Each worker listens on a socket of its own and the kernel spreads new connections evenly
+# among them. On one shared socket, whichever worker woke first took the connection and
+# kept it: 500 phones' connections fell 190/155/103/44 over four workers, and the busiest
+# worker's visitors queued behind four times the others' load (bench/NOTES.md).
+reuse_port = True
+backlog = 2048
