@@ -93,6 +93,34 @@ def _version() -> int:
     return version
 
 
+# --- a refused grab ------------------------------------------------------------------------
+# When a need fills, the volunteers who came too late go on pressing "grab": each is answered
+# from the cache, without reading the need, until the hall's version moves (a place freed,
+# the need closed or published), which is when the answer may change. A kept answer can only
+# refuse; a grab that may succeed always goes to the service, which decides under the lock.
+
+
+def _refusal_key(pk: int) -> str:
+    return f"{_prefix()}:refused:{pk}:{get_language()}"
+
+
+def kept_refusal(pk: int) -> tuple[int | None, tuple[str, str] | None]:
+    """The hall's version, read before the need is, and the refusal of need ``pk`` (its
+    fragment and message, in the current language) if one was kept at that version."""
+    found = _cache_get_many({"version": f"{_prefix()}:version", "refused": _refusal_key(pk)})
+    version, kept = found.get("version"), found.get("refused")
+    if version is not None and kept and kept[0] == version:
+        return version, (kept[1], kept[2])
+    return version, None
+
+
+def keep_refusal(pk: int, version: int | None, html: str, message: str) -> None:
+    """Keep a refusal under the version read before the need was: if a change moved the
+    version since, the kept refusal is already stale and is never served."""
+    if version is not None:
+        _cache_set(_refusal_key(pk), (version, html, message), CACHE_SECONDS)
+
+
 # --- cursors -------------------------------------------------------------------------------
 
 

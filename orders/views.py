@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -187,21 +188,24 @@ def detail(request, pk: int):
 @login_required
 @require_POST
 def grab(request, pk: int):
-    # What a refusal reads, and no more: in a storm most grabs end with this one row.
+    version, kept = hall.kept_refusal(pk)  # in a storm most grabs end here: the need is full
+    if kept:
+        return _refused(request, pk, *kept)
+    # What a refusal reads, and no more.
     fields = ("title", "status", "starts_at", "filled", "places")
     req = get_object_or_404(
         ServiceRequest.objects.only(*fields), pk=pk, status=ServiceRequest.Status.PUBLISHED
     )
+    refusal = services.grab_refusal(req)  # full or closed: answered without a transaction
+    if refusal:
+        html = render_to_string("orders/_grab_result.html", {"req": req, "error": refusal})
+        hall.keep_refusal(pk, version, html, refusal)
+        return _refused(request, pk, html, refusal)
     try:
-        refusal = services.grab_refusal(req)  # full or closed: answered without a transaction
-        if refusal:
-            raise OrderError(refusal)
         assignment = services.grab_place(service_request=req, volunteer=request.user)
-    except OrderError as exc:
-        if request.htmx:
-            return render(request, "orders/_grab_result.html", {"req": req, "error": exc.message})
-        messages.error(request, exc.message)
-        return redirect("orders:detail", pk=pk)
+    except OrderError as exc:  # this volunteer's own reason, or a race lost: not kept
+        html = render_to_string("orders/_grab_result.html", {"req": req, "error": exc.message})
+        return _refused(request, pk, html, exc.message)
     text = _("You have a place. The poster will confirm you.")
     if assignment.status == AStatus.CONFIRMED:
         text = _("You have a place, and it is confirmed.")
@@ -209,6 +213,13 @@ def grab(request, pk: int):
         return render(request, "orders/_grab_result.html", {"req": req, "ok": text})
     messages.success(request, text)
     return redirect("orders:mine")
+
+
+def _refused(request, pk: int, html: str, message: str) -> HttpResponse:
+    if request.htmx:
+        return HttpResponse(html)
+    messages.error(request, message)
+    return redirect("orders:detail", pk=pk)
 
 
 @login_required

@@ -6,6 +6,8 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -76,6 +78,52 @@ def test_a_grab_of_a_full_need_is_refused_without_a_transaction(
     statements = [q["sql"] for q in queries.captured_queries]
     assert not any("SAVEPOINT" in sql or "UPDATE" in sql for sql in statements)
     assert not Assignment.objects.filter(volunteer=volunteer2).exists()
+
+
+def _need_reads(queries) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if "orders_servicerequest" in q["sql"]]
+
+
+def test_a_late_grab_is_answered_from_the_kept_refusal_until_a_place_is_freed(
+    client, make_need, volunteer, volunteer2, street_a
+):
+    """When a need fills, the many who come too late are answered without reading the need;
+    a freed place moves the hall's version and the next grab is decided by the service."""
+    from tests.factories import MemberFactory
+
+    latecomer = MemberFactory(volunteer=True, street=street_a).user
+    req = make_need(places=1)
+    taken = services.grab_place(service_request=req, volunteer=volunteer)
+    client.force_login(volunteer2)
+    first = client.post(reverse("orders:grab", args=[req.pk]), HTTP_HX_REQUEST="true")
+    client.force_login(latecomer)
+    with CaptureQueriesContext(connection) as queries:
+        late = client.post(reverse("orders:grab", args=[req.pk]), HTTP_HX_REQUEST="true")
+    assert "此需求的名额已被抢完" in late.content.decode()
+    assert late.content == first.content
+    assert _need_reads(queries) == []
+    without_htmx = client.post(reverse("orders:grab", args=[req.pk]))
+    assert without_htmx.status_code == 302  # back to the need, with the refusal as a message
+
+    services.cancel_assignment(assignment=taken, actor=volunteer)
+    with CaptureQueriesContext(connection) as queries:
+        won = client.post(reverse("orders:grab", args=[req.pk]), HTTP_HX_REQUEST="true")
+    assert "message success" in won.content.decode()
+    assert _need_reads(queries)
+    assert Assignment.objects.filter(volunteer=latecomer, status__in=Assignment.ACTIVE).exists()
+
+
+def test_a_kept_refusal_is_kept_for_each_language(
+    client, make_need, volunteer, volunteer2, settings
+):
+    req = make_need(places=1)
+    services.grab_place(service_request=req, volunteer=volunteer)
+    client.force_login(volunteer2)
+    chinese = client.post(reverse("orders:grab", args=[req.pk]), HTTP_HX_REQUEST="true")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.post(reverse("orders:grab", args=[req.pk]), HTTP_HX_REQUEST="true")
+    assert "此需求的名额已被抢完" in chinese.content.decode()
+    assert "All places of this need have been taken." in english.content.decode()
 
 
 def test_it_shows_why_a_non_volunteer_cannot_grab(client, make_need, outsider):
