@@ -49,6 +49,10 @@ def _check_overlap(volunteer: User, req: ServiceRequest) -> None:
             Q(request=req) | Q(status__in=Assignment.ACTIVE, request__starts_at__lt=req.ends_at)
         )
         .select_related("request")
+        # Only what is compared, unsorted: PostgreSQL spent 0.8 ms planning the whole rows'
+        # join and sort for a 0.2 ms read, on every grab.
+        .only("request", "request__title", "request__starts_at", "request__duration_minutes")
+        .order_by()
     )
     others = []
     for other in mine:
