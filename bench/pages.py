@@ -153,8 +153,10 @@ def _ids() -> dict:
         .order_by("pk")
         .first()
     )
-    taken = Assignment.objects.filter(volunteer=volunteer).order_by("-pk").first()
-    need = ServiceRequest.objects.filter(recipient=elder).order_by("-pk").first()
+    # The demo's own rows (the first made), which the fill keeps: each database shows the same
+    # need, so a page compares with itself, not with a need in another state.
+    taken = Assignment.objects.filter(volunteer=volunteer).order_by("pk").first()
+    need = ServiceRequest.objects.filter(recipient=elder).order_by("pk").first()
     return {
         "street": Branch.objects.filter(kind=Branch.Kind.STREET).order_by("pk").first().pk,
         "category": ServiceCategory.objects.filter(active=True).order_by("pk").first().pk,
@@ -162,7 +164,7 @@ def _ids() -> dict:
         "volunteer_need": taken.request_id if taken else need.pk,
         "elder_need": need.pk,
         "street_need": ServiceRequest.objects.filter(street_id=staff.branch_id)
-        .order_by("-pk")
+        .order_by("pk")
         .values_list("pk", flat=True)
         .first(),
         "volunteer_name": volunteer.full_name,

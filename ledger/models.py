@@ -236,6 +236,14 @@ class Transfer(models.Model):
             models.Index(
                 fields=["credit_account", "-created_at", "-id"], name="transfer_credit_line_idx"
             ),
+            # Coins received for the member's own care (spending.CARE_ONLY_CODES): a few rows
+            # among an active volunteer's thousands of service credits, summed on every
+            # coins page. Only those rows are indexed, so service transfers do not pay for it.
+            models.Index(
+                fields=["credit_account"],
+                name="transfer_care_only_idx",
+                condition=Q(code__in=["grant", "gift", "donation"]),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="transfer_amount_positive"),

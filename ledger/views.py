@@ -39,7 +39,7 @@ def _uses(member, account: Account | None) -> dict | None:
         return None
     policy = get_policy()
     eligibility = spending.spending_eligibility(member)
-    care = spending.care_spendable(member, account)
+    care = spending.care_spendable(member, account, eligibility=eligibility)  # served read once
     verified = member.status == member.Status.VERIFIED
     return {
         "message": eligibility.message,

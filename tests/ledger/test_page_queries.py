@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ledger import admin as ledger_admin
-from ledger import selectors, services, views
+from ledger import selectors, services, spending, views
 from ledger.models import Transfer
 from tests.factories import MemberFactory
 from tests.ledger.conftest import make_user
@@ -326,3 +326,25 @@ def test_the_estimate_reads_a_list_that_can_match_nothing_as_empty():
     assert ledger_admin.planner_rows(Transfer.objects.none()) == 0
     paginator = ledger_admin.EstimatedCountPaginator(Transfer.objects.none(), 50)
     assert paginator.count == 0
+
+
+@pytest.mark.django_db
+def test_the_coins_page_reads_the_hours_served_once(client, street_a):
+    """What the member may do with their coins and what they may spend on their own care
+    both need the hours served: one read of the member's years of service credits."""
+    member = MemberFactory(volunteer=True, street=street_a)
+    selectors.member_account(member.user)
+    client.force_login(member.user)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("ledger:my_coins")).status_code == 200
+    served = [q for q in queries.captured_queries if spending.MINUTES_SERVED_SQL[:40] in q["sql"]]
+    assert len(served) == 1
+
+
+def test_the_care_only_index_holds_exactly_the_care_only_codes():
+    """The coins page sums these credits through the partial index: it must hold every code
+    the sum asks for, and only those (a service credit would make it as big as the table)."""
+    index = next(i for i in Transfer._meta.indexes if i.name == "transfer_care_only_idx")
+    ((lookup, codes),) = index.condition.children
+    assert lookup == "code__in"
+    assert sorted(codes) == sorted(spending.CARE_ONLY_CODES)
