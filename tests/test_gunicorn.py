@@ -3,7 +3,6 @@ workers (a socket per worker), each staying with the worker that took it."""
 
 import http.client
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,14 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.grab_storm import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 CONNECTIONS = 40
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
