@@ -51,8 +51,8 @@ def workers_of(master: int, port: int) -> set[str]:
     return seen
 
 
-def ask(connection: http.client.HTTPConnection) -> str:
-    connection.request("GET", "/")
+def ask(connection: http.client.HTTPConnection, path: str = "/") -> str:
+    connection.request("GET", path)
     return connection.getresponse().read().decode()
 
 
@@ -71,3 +71,18 @@ def test_the_workers_share_kept_alive_connections_evenly(served):
     assert again == first  # kept alive: each phone stays with its worker
     for phone in phones:
         phone.close()
+
+
+def test_each_worker_freezes_what_it_loaded(served):
+    """Loaded once per worker, the site lives as long as it does: the collector's full
+    passes skip it (gc.freeze in post_worker_init)."""
+    port, workers = served
+    frozen = {}
+    for _ in range(100):  # new connections until both workers have answered
+        phone = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        frozen[ask(phone)] = int(ask(phone, "/frozen"))
+        phone.close()
+        if set(frozen) == workers:
+            break
+    assert set(frozen) == workers
+    assert min(frozen.values()) > 1000

@@ -1,9 +1,13 @@
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
+
+from timebank.handler import ReleasingHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "timebank.settings")
-application = get_wsgi_application()
+# What django.core.wsgi.get_wsgi_application() does, with our handler.
+django.setup(set_prefix=False)
+application = ReleasingHandler()
 
 from timebank.security import refuse_the_development_key  # noqa: E402  (needs settings)
 
