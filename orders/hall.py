@@ -14,6 +14,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -58,46 +59,62 @@ def _prefix() -> str:
 
 
 def _fresh_version() -> int:
-    """A start for a cache that lost the version: anywhere, so no old page is current."""
+    """A new version: anywhere, so no page or refusal kept under an earlier one is current
+    (versions are only ever compared for equality)."""
     return secrets.randbelow(2**62)
 
 
-def bump() -> None:
-    """A need's publication or taken places changed: pages cached before are stale.
+# A version unused this long is dropped, and a new one starts: what was kept under the old one
+# (for CACHE_SECONDS at most) has long expired. The bound keeps a district's years of needs
+# from leaving a key each in the cache.
+VERSION_SECONDS = 24 * 3600
+
+
+def _hall_key() -> str:
+    return f"{_prefix()}:version"
+
+
+def _need_key(pk: int) -> str:
+    return f"{_prefix()}:need:{pk}:version"
+
+
+def bump(need_pk: int | None = None) -> None:
+    """A need's publication or taken places changed: pages cached before are stale, and so
+    are the refusals of that need (``need_pk``) kept before.
 
     Moved on commit, so that no page read before the commit is cached as current; and at
     once too, so a transaction that is never committed as such (a test's) is seen as well.
     A cache that is down must not undo the change that bumps: its error is only logged.
     """
-    _bump()
-    transaction.on_commit(_bump, robust=True)
+    keys = [_hall_key()] if need_pk is None else [_hall_key(), _need_key(need_pk)]
+    _bump(keys)
+    transaction.on_commit(partial(_bump, keys), robust=True)
 
 
-def _bump() -> None:
-    key = f"{_prefix()}:version"
-    try:
-        try:
-            cache.incr(key)
-        except ValueError:  # no version yet (a new or flushed cache)
-            cache.add(key, _fresh_version(), timeout=None)
+def _bump(keys: list[str]) -> None:
+    try:  # new versions for all, in one round trip
+        cache.set_many({key: _fresh_version() for key in keys}, timeout=VERSION_SECONDS)
     except Exception:  # the cache is an optimisation: the change it follows stands
         log.warning("order hall: could not bump the cache version", exc_info=True)
 
 
-def _version() -> int:
-    key = f"{_prefix()}:version"
+def _version(key: str | None = None) -> int:
+    """The version at ``key`` (the hall's by default), started if the cache has none."""
+    key = key or _hall_key()
     version = cache.get(key)
     if version is None:
-        cache.add(key, _fresh_version(), timeout=None)
+        cache.add(key, _fresh_version(), timeout=VERSION_SECONDS)
         version = cache.get(key)
     return version
 
 
 # --- a refused grab ------------------------------------------------------------------------
 # When a need fills, the volunteers who came too late go on pressing "grab": each is answered
-# from the cache, without reading the need, until the hall's version moves (a place freed,
-# the need closed or published), which is when the answer may change. A kept answer can only
-# refuse; a grab that may succeed always goes to the service, which decides under the lock.
+# from the cache, without reading the need, until the need's own version moves (a place freed,
+# the need closed or published again), which is when the answer may change. Grabs of other
+# needs leave it kept: in a storm's first second fifty needs fill one after another. A kept
+# answer can only refuse; a grab that may succeed always goes to the service, which decides
+# under the lock.
 
 
 def _refusal_key(pk: int) -> str:
@@ -105,18 +122,20 @@ def _refusal_key(pk: int) -> str:
 
 
 def kept_refusal(pk: int) -> tuple[int | None, tuple[str, str] | None]:
-    """The hall's version, read before the need is, and the refusal of need ``pk`` (its
+    """The need's version, read before the need is, and the refusal of need ``pk`` (its
     fragment and message, in the current language) if one was kept at that version."""
-    found = _cache_get_many({"version": f"{_prefix()}:version", "refused": _refusal_key(pk)})
+    found = _cache_get_many({"version": _need_key(pk), "refused": _refusal_key(pk)})
     version, kept = found.get("version"), found.get("refused")
     if version is not None and kept and kept[0] == version:
         return version, (kept[1], kept[2])
+    if version is None:  # first asked of this need since the cache had its version
+        version = _version_or_none(_need_key(pk))
     return version, None
 
 
 def keep_refusal(pk: int, version: int | None, html: str, message: str) -> None:
-    """Keep a refusal under the version read before the need was: if a change moved the
-    version since, the kept refusal is already stale and is never served."""
+    """Keep a refusal under the need's version read before the need was: if a change moved
+    the version since, the kept refusal is already stale and is never served."""
     if version is not None:
         _cache_set(_refusal_key(pk), (version, html, message), CACHE_SECONDS)
 
@@ -187,7 +206,7 @@ def read(request, *, cursor: str = "", shared: bool = True, **filters) -> Hall:
     after = decode_cursor(cursor, near=near is not None)
     lang, prefix = get_language(), _prefix()
     keys = {
-        "version": f"{prefix}:version",
+        "version": _hall_key(),
         "problems": problems_key(request.user.pk, lang),
         "page": f"{prefix}:page:{_key_text(wanted, after)}:{lang}:{int(request.user.is_staff)}",
         "unread": unread_cache_key(request.user.pk),
@@ -290,9 +309,9 @@ def _page_of(rows: list, *, near, after: tuple | None, key: str) -> HallPage:
     return HallPage(needs=needs, next_cursor=following, later=after is not None, cache_key=key)
 
 
-def _version_or_none() -> int | None:
+def _version_or_none(key: str | None = None) -> int | None:
     try:
-        return _version()
+        return _version(key)
     except Exception:
         log.warning("order hall: cache unavailable", exc_info=True)
         return None

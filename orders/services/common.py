@@ -53,7 +53,7 @@ def _event(req, action, *, actor=None, assignment=None, on_behalf_of=None, note=
         note=note,
     )
     if action in HALL_EVENTS:
-        hall.bump()
+        hall.bump(req.pk)
     return event
 
 

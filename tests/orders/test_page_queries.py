@@ -260,7 +260,7 @@ def test_the_hall_version_moves_when_a_grab_commits(client, make_need, volunteer
     with transaction.atomic():
         services.grab_place(service_request=req, volunteer=volunteer2)
         inside = hall._version()
-    assert hall._version() == inside + 1  # moved again by the commit
+    assert hall._version() != inside  # moved again by the commit
     assert need_ids(client.get(HALL)) == []
 
 

@@ -113,6 +113,30 @@ def test_a_late_grab_is_answered_from_the_kept_refusal_until_a_place_is_freed(
     assert Assignment.objects.filter(volunteer=latecomer, status__in=Assignment.ACTIVE).exists()
 
 
+def test_a_kept_refusal_outlives_grabs_of_other_needs(
+    client, make_need, volunteer, volunteer2, street_a
+):
+    """In a storm's first second the needs fill one after another: each one's refusal stays
+    kept while the others are grabbed, and only a change of that need moves it."""
+    from tests.factories import MemberFactory
+
+    latecomer, third = (MemberFactory(volunteer=True, street=street_a).user for _ in range(2))
+    full = make_need(places=1, title="已满")
+    other = make_need(places=1, title="另一个", starts_in=timedelta(days=2))
+    services.grab_place(service_request=full, volunteer=volunteer)
+    client.force_login(volunteer2)
+    client.post(reverse("orders:grab", args=[full.pk]), HTTP_HX_REQUEST="true")  # kept
+    services.grab_place(service_request=other, volunteer=third)  # the hall's version moves
+
+    client.force_login(latecomer)
+    with CaptureQueriesContext(connection) as queries:
+        late = client.post(reverse("orders:grab", args=[full.pk]), HTTP_HX_REQUEST="true")
+    assert "此需求的名额已被抢完" in late.content.decode()
+    assert _need_reads(queries) == []
+    hall_page = client.get(reverse("orders:available")).content.decode()
+    assert "另一个" not in hall_page  # while the hall's pages were drawn again
+
+
 def test_a_kept_refusal_is_kept_for_each_language(
     client, make_need, volunteer, volunteer2, settings
 ):
