@@ -14,6 +14,7 @@ from django import forms
 from django.contrib import admin
 from django.http import Http404
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -148,12 +149,21 @@ class NewsAdmin(HistoryToRead, ScopedAdmin):
     def has_add_permission(self, request) -> bool:
         return self._is_staff(request) and (request.user.is_superuser or _scope(request).writes)
 
+    def get_object(self, request, object_id, from_field=None):
+        news = super().get_object(request, object_id, from_field)
+        if news is not None:  # the form writes the posted placement into the same object
+            news.stored_placement = (news.district_id, news.street_id)
+        return news
+
     def has_change_permission(self, request, obj=None) -> bool:
         if not self.has_add_permission(request):
             return False
         if obj is None or request.user.is_superuser:
             return True
-        return _scope(request).may_write(district_id=obj.district_id, street_id=obj.street_id)
+        # Who may change an item is decided by where it is stored, not where a refused form
+        # would move it (the form says why it refuses).
+        district_id, street_id = getattr(obj, "stored_placement", (obj.district_id, obj.street_id))
+        return _scope(request).may_write(district_id=district_id, street_id=street_id)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # withdrawn, never deleted: the history stays readable
@@ -167,11 +177,25 @@ class NewsAdmin(HistoryToRead, ScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        return ("author", "withdrawn_at", "created_at", "updated_at")
+        shown = ("author", "withdrawn_at", "created_at", "updated_at")
+        return ("picture", *shown) if self._read_only(request, obj) else shown
 
     def get_fields(self, request, obj=None):
         fields = list(NewsForm.Meta.fields)
+        if self._read_only(request, obj):  # the picture as a link, never as a file's URL
+            fields = ["picture" if name == "image" else name for name in fields]
+            return fields + [f for f in self.get_readonly_fields(request, obj) if f != "picture"]
         return fields + list(self.get_readonly_fields(request, obj))
+
+    def _read_only(self, request, obj) -> bool:
+        return obj is not None and not self.has_change_permission(request, obj)
+
+    @admin.display(description=gettext_lazy("news picture"))
+    def picture(self, obj: News) -> str:
+        if not obj.image:
+            return self.get_empty_value_display()
+        link = reverse("admin:news_news_image", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', link, PictureInput.link_label)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         user = request.user

@@ -179,3 +179,30 @@ def head_office_picture(post_news):
     out = io.BytesIO()
     Image.new("RGB", (40, 30), (1, 2, 3)).save(out, "PNG")
     return post_news("有图", image=SimpleUploadedFile("p.png", out.getvalue(), "image/png"))
+
+
+def test_an_item_s_picture_is_linked_for_those_who_only_read(client, official, head_office_picture):
+    """Read-only, a private picture is a link to its admin view: it has no URL of its own."""
+    client.force_login(official)
+    response = client.get(change_url(head_office_picture))
+    assert response.status_code == 200
+    link = reverse("admin:news_news_image", args=[head_office_picture.pk])
+    assert f'href="{link}"' in response.content.decode()
+    assert client.get(link).status_code == 200
+
+
+def test_moving_an_item_out_of_one_s_scope_is_refused_on_the_form(
+    client, staff_a, district, street_a, post_news
+):
+    """What may be changed is decided by the item as stored, not as posted: a street's staff
+    moving their item to the whole district get the form back with the reason."""
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (1, 2, 3)).save(out, "PNG")
+    picture = SimpleUploadedFile("p.png", out.getvalue(), "image/png")
+    item = post_news("天山有图", street=street_a, image=picture)
+    client.force_login(staff_a)
+    response = client.post(change_url(item), form_data(district, title="移到全区"))
+    assert response.status_code == 200
+    assert "只有总行可以发布全区新闻" in response.content.decode()
+    item.refresh_from_db()
+    assert (item.title, item.street) == ("天山有图", street_a)
