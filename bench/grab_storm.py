@@ -1,11 +1,12 @@
 """Grab storm: 500 logged-in volunteers grab 50 one-place needs at once, over HTTP.
 
-    .venv/bin/python bench/grab_storm.py                 # starts gunicorn on a bench database
+    .venv/bin/python bench/grab_storm.py                 # starts gunicorn on the filled database
     .venv/bin/python bench/grab_storm.py --url http://127.0.0.1:8000   # a running server
 
 The server must use the same PostgreSQL database as this script (``--database-url``, default
-``$DATABASE_URL`` or ``postgres://postgres@127.0.0.1:5432/tb_bench``, created if missing):
-the script prepares volunteers, sessions and needs there, then checks the books afterwards.
+``$DATABASE_URL`` or ``bench/fill.py``'s ``tb_fill``): it is first made a district's five years
+by ``bench/fill.py`` (reused when there; ``--no-fill`` skips it), and the script prepares its
+own street, volunteers, sessions and needs in it, then checks the books afterwards.
 
 One run, one server, the same 64 client threads and the same 500 sessions, three phases:
 the ceiling (``/bench/ping/``, a logged-in page costing the session and the user's row, served
@@ -47,7 +48,9 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/tb_bench"
+from bench.fill import DEFAULT_DB as FILLED_DB  # noqa: E402
+from bench.fill import ensure_filled  # noqa: E402
+
 BENCH_SECRET = "bench-only-not-a-secret"  # noqa: S105
 PREFIX = "storm"
 
@@ -55,7 +58,13 @@ PREFIX = "storm"
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--url", help="base URL of a running server (default: start gunicorn)")
-    p.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_DB)
+    p.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or FILLED_DB)
+    p.add_argument(
+        "--fill",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="first make the database a district's five years (bench/fill.py; reused if there)",
+    )
     p.add_argument(
         "--redis-url",
         default="redis://127.0.0.1:6379/9",
@@ -88,6 +97,7 @@ def setup_django(db_url: str) -> None:
     os.environ.setdefault("SECRET_KEY", BENCH_SECRET)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "timebank.settings")
     os.environ.pop("REDIS_URL", None)  # tasks eager, local cache: only the database is shared
+    os.environ.setdefault("LOG_LEVEL", "ERROR")  # stdout holds the one line
     import django
 
     django.setup()
@@ -530,6 +540,8 @@ def median(values: list[float]) -> float:
 
 def main() -> None:
     args = parse_args()
+    if args.fill:
+        ensure_filled(args.database_url)
     ensure_database(args.database_url)
     setup_django(args.database_url)
     sessions, rounds = prepare(args.places, args.volunteers, args.rounds)

@@ -1,11 +1,13 @@
 """The ledger under load: transfers through ``ledger.services`` versus plain committed
 INSERTs of the same rows, one writer and many, in the same run.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/tb_bench .venv/bin/python bench/ledger.py
+    .venv/bin/python bench/ledger.py
 
-Uses ``$DATABASE_URL`` (migrated first; default ``postgres://…/tb_bench``, created if
-missing). Three measures, all against the same scratch copy of the transfer table (same
-columns, indexes and constraints, dropped afterwards) for the raw side:
+Uses ``$DATABASE_URL`` or ``bench/fill.py``'s ``tb_fill``, first made a district's five years
+by ``bench/fill.py`` (reused when there; ``--no-fill`` skips it), so that the service
+transfers write into a million rows' indexes. Three measures, all against the same scratch
+copy of the transfer table (same columns, indexes and constraints, dropped afterwards) for
+the raw side:
 
 - one writer: ``-n`` single-phase transfers between two bench accounts, alternating in
   blocks of 100 with the same rows INSERTed raw, so that disk noise weighs on both alike;
@@ -40,7 +42,9 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/tb_bench"
+from bench.fill import DEFAULT_DB as FILLED_DB  # noqa: E402
+from bench.fill import ensure_filled  # noqa: E402
+
 SCRATCH = "bench_ledger_transfer_raw"
 BLOCK = 100
 FLOAT = 600  # minutes each bench account holds, so that a → b / b → a never overdraws
@@ -54,7 +58,13 @@ INSERT = (
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_DB)
+    p.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or FILLED_DB)
+    p.add_argument(
+        "--fill",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="first make the database a district's five years (bench/fill.py; reused if there)",
+    )
     p.add_argument("-n", type=int, default=2000, help="transfers per side, one writer")
     p.add_argument("--writers", type=int, default=16, help="concurrent writer processes")
     p.add_argument("--seconds", type=float, default=3.0, help="length of each timed phase")
@@ -322,6 +332,8 @@ def audit_line() -> str:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    if args.fill:
+        ensure_filled(args.database_url)
     ensure_database(args.database_url)
     setup_django(args.database_url)
 

@@ -39,8 +39,10 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.fill import DEFAULT_DB as FILLED_DB  # noqa: E402
+from bench.fill import ensure_filled  # noqa: E402
+
 DEMO_DB = "postgres://postgres@127.0.0.1:5432/tb_pages_demo"
-FILLED_DB = "postgres://postgres@127.0.0.1:5432/tb_fill"
 BENCH_SECRET = "bench-only-not-a-secret"  # noqa: S105
 
 # The demo's personas (README), by phone.
@@ -249,16 +251,6 @@ def prepare_demo(db_url: str) -> None:
         )
 
 
-def prepare_filled(db_url: str) -> None:
-    """The district's five years, by ``bench/fill.py`` (which reuses an earlier fill)."""
-    subprocess.run(
-        [sys.executable, "bench/fill.py", "--database-url", db_url],
-        cwd=ROOT,
-        check=True,
-        stdout=sys.stderr,
-    )
-
-
 def run_in_child(db_url: str, repeat: int, only: str = "") -> list[dict]:
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         subprocess.run(
@@ -300,7 +292,7 @@ def main() -> None:
         if not urlparse(url).scheme.startswith("postgres"):
             raise SystemExit(f"{url}: PostgreSQL only")
     prepare_demo(args.demo_url)
-    prepare_filled(args.filled_url)
+    ensure_filled(args.filled_url)
     report(
         run_in_child(args.demo_url, args.repeat, args.only),
         run_in_child(args.filled_url, args.repeat, args.only),

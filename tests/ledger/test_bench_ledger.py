@@ -47,3 +47,8 @@ def test_its_writer_processes_write_and_the_books_stay_balanced():
 def test_it_runs_sixteen_writers_unless_told():
     assert bench.parse_args([]).writers == 16
     assert bench.parse_args(["--writers", "4"]).writers == 4
+
+
+def test_it_measures_on_the_filled_database_unless_told():
+    assert bench.parse_args([]).fill is True
+    assert bench.parse_args(["--no-fill"]).fill is False
