@@ -37,6 +37,18 @@ def member_account(user: User) -> Account:
     )
 
 
+def escrow_and_member_accounts(district: Branch, user: User) -> tuple[Account, Account]:
+    """The district's escrow and the member's account in one read (every grab wants both);
+    either is made when missing, as ``escrow_account`` and ``member_account`` make it."""
+    found = Account.objects.filter(
+        Q(kind=Account.Kind.SYSTEM, district=district, system_role=Account.SystemRole.ESCROW)
+        | Q(kind=Account.Kind.MEMBER, user=user)
+    )
+    by_kind = {account.kind: account for account in found}
+    escrow = by_kind.get(Account.Kind.SYSTEM) or escrow_account(district)
+    return escrow, by_kind.get(Account.Kind.MEMBER) or member_account(user)
+
+
 def base_account(base: ServiceBase) -> Account:
     district = base.street.district if base.street_id else None
     return _get_or_create(

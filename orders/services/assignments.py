@@ -23,7 +23,6 @@ from orders.services.common import (
     AStatus,
     OrderError,
     Status,
-    _escrow,
     _event,
     _ledger,
     _lock_assignment,
@@ -115,10 +114,10 @@ def grab_place(*, service_request: ServiceRequest, volunteer: User) -> Assignmen
         raise OrderError(" ".join(str(p) for p in problems))
     _check_early_access(volunteer, req)
     # One grab at a time per volunteer (the checks below), and people before needs.
-    User.objects.select_for_update(no_key=True).filter(pk=volunteer.pk).first()
+    list(User.objects.select_for_update(no_key=True).filter(pk=volunteer.pk).values_list("pk"))
     _check_overlap(volunteer, req)
     # Read before the claim: others grabbing this need wait on its row only for the writes.
-    escrow, account = _escrow(req), ledger_selectors.member_account(volunteer)
+    escrow, account = ledger_selectors.escrow_and_member_accounts(req.street.district, volunteer)
     told = telling.grab_recipients(req)
     # The claim: one conditional UPDATE decides, and keeps the need's row locked to the end.
     claimed = ServiceRequest.objects.filter(

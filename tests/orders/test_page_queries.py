@@ -537,3 +537,37 @@ def test_the_home_page_costs_the_same_with_more_data(
     assert queries(client, "/") == before
     with django_assert_max_num_queries(HOME_MAX):
         client.get("/")
+
+
+def _account_lookups(queries) -> list[str]:
+    """Accounts looked up by what they are (the ledger's own reads go by id)."""
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and '"ledger_account"."kind" =' in q["sql"]
+    ]
+
+
+def test_a_won_grab_reads_the_escrow_and_the_volunteer_s_account_at_once(
+    make_need, volunteer, volunteer2
+):
+    from ledger import selectors as ledger_selectors
+    from ledger.models import Account
+
+    services.grab_place(service_request=make_need(title="第一次"), volunteer=volunteer2)
+    mine, req = ledger_selectors.member_account(volunteer), make_need(title="再抢")
+    with CaptureQueriesContext(connection) as queries:
+        won = services.grab_place(service_request=req, volunteer=volunteer)
+    assert len(_account_lookups(queries)) == 1
+    assert len(queries.captured_queries) <= 24
+    reserved = Account.objects.get(pk=mine.pk)
+    assert reserved.pending_credits == won.request.duration_minutes
+
+
+def test_a_volunteer_s_first_grab_makes_their_account(make_need, volunteer):
+    from ledger.models import Account
+
+    assert not Account.objects.filter(user=volunteer).exists()
+    won = services.grab_place(service_request=make_need(), volunteer=volunteer)
+    account = Account.objects.get(user=volunteer, kind=Account.Kind.MEMBER)
+    assert account.pending_credits == won.request.duration_minutes
