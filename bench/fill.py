@@ -256,6 +256,17 @@ def setup_django(url: str) -> None:
     django.setup()
 
 
+def add_database_arguments(p: argparse.ArgumentParser) -> None:
+    """``--database-url`` and ``--fill``, for a benchmark measured on this script's fill."""
+    p.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_DB)
+    p.add_argument(
+        "--fill",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="first make the database a district's five years (bench/fill.py; reused if there)",
+    )
+
+
 def ensure_filled(database_url: str) -> None:
     """The district's five years in ``database_url``, by this script in a process of its
     own (it reuses a fill of the default sizes already there): what every benchmark measures

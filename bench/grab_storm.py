@@ -48,8 +48,7 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.fill import DEFAULT_DB as FILLED_DB  # noqa: E402
-from bench.fill import ensure_filled  # noqa: E402
+from bench.fill import add_database_arguments, ensure_filled  # noqa: E402
 
 BENCH_SECRET = "bench-only-not-a-secret"  # noqa: S105
 PREFIX = "storm"
@@ -58,13 +57,7 @@ PREFIX = "storm"
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--url", help="base URL of a running server (default: start gunicorn)")
-    p.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or FILLED_DB)
-    p.add_argument(
-        "--fill",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="first make the database a district's five years (bench/fill.py; reused if there)",
-    )
+    add_database_arguments(p)
     p.add_argument(
         "--redis-url",
         default="redis://127.0.0.1:6379/9",

@@ -42,8 +42,7 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.fill import DEFAULT_DB as FILLED_DB  # noqa: E402
-from bench.fill import ensure_filled  # noqa: E402
+from bench.fill import add_database_arguments, ensure_filled  # noqa: E402
 
 SCRATCH = "bench_ledger_transfer_raw"
 BLOCK = 100
@@ -58,13 +57,7 @@ INSERT = (
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or FILLED_DB)
-    p.add_argument(
-        "--fill",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="first make the database a district's five years (bench/fill.py; reused if there)",
-    )
+    add_database_arguments(p)
     p.add_argument("-n", type=int, default=2000, help="transfers per side, one writer")
     p.add_argument("--writers", type=int, default=16, help="concurrent writer processes")
     p.add_argument("--seconds", type=float, default=3.0, help="length of each timed phase")
