@@ -18,8 +18,11 @@ from timebank.policy import get_policy
 
 def _get_or_create(*, lookup: dict, defaults: dict) -> Account:
     account = Account.objects.filter(**lookup).first()
-    if account is not None:
-        return account
+    return account if account is not None else _create(lookup=lookup, defaults=defaults)
+
+
+def _create(*, lookup: dict, defaults: dict) -> Account:
+    """Make an account just found missing, or read the one a concurrent creator made."""
     try:
         # A savepoint, so that losing a race to a concurrent creator leaves the caller's
         # transaction usable; the unique constraints decide who wins.
@@ -31,10 +34,14 @@ def _get_or_create(*, lookup: dict, defaults: dict) -> Account:
 
 def member_account(user: User) -> Account:
     """The member's one city-wide account, carrying the policy's balance cap."""
-    return _get_or_create(
-        lookup={"kind": Account.Kind.MEMBER, "user": user},
-        defaults={"max_balance": get_policy().balance_cap_minutes},
-    )
+    return _get_or_create(**_member_spec(user))
+
+
+def _member_spec(user: User) -> dict:
+    return {
+        "lookup": {"kind": Account.Kind.MEMBER, "user": user},
+        "defaults": {"max_balance": get_policy().balance_cap_minutes},
+    }
 
 
 def escrow_and_member_accounts(district: Branch, user: User) -> tuple[Account, Account]:
@@ -46,7 +53,8 @@ def escrow_and_member_accounts(district: Branch, user: User) -> tuple[Account, A
     )
     by_kind = {account.kind: account for account in found}
     escrow = by_kind.get(Account.Kind.SYSTEM) or escrow_account(district)
-    return escrow, by_kind.get(Account.Kind.MEMBER) or member_account(user)
+    # Missing: a volunteer's first grab makes it, without looking for it again.
+    return escrow, by_kind.get(Account.Kind.MEMBER) or _create(**_member_spec(user))
 
 
 def base_account(base: ServiceBase) -> Account:

@@ -568,6 +568,9 @@ def test_a_volunteer_s_first_grab_makes_their_account(make_need, volunteer):
     from ledger.models import Account
 
     assert not Account.objects.filter(user=volunteer).exists()
-    won = services.grab_place(service_request=make_need(), volunteer=volunteer)
+    req = make_need()
+    with CaptureQueriesContext(connection) as queries:
+        won = services.grab_place(service_request=req, volunteer=volunteer)
+    assert len(_account_lookups(queries)) == 1  # found missing once, then made
     account = Account.objects.get(user=volunteer, kind=Account.Kind.MEMBER)
     assert account.pending_credits == won.request.duration_minutes
