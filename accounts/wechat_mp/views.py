@@ -96,7 +96,8 @@ oauth2_callback = _only_when_configured(OAuth2CallbackView.adapter_view(WechatMP
 def finish_binding(request):
     """After a phone login: link the WeChat that was not yet known to this account."""
     pending = request.session.get(flows.PENDING_KEY)
-    if not pending:
+    if not isinstance(pending, dict) or not pending.get("openid"):  # nothing WeChat told
+        request.session.pop(flows.PENDING_KEY, None)
         return redirect("accounts:profile")
     if request.method == "POST":
         request.session.pop(flows.PENDING_KEY, None)

@@ -189,3 +189,19 @@ def test_it_keeps_details_as_text_the_database_stores(volunteer):
     )
     account.refresh_from_db()
     assert account.extra_data == {"openid": "oAbc_123", "nickname": "王大爷"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("pending", [{"nickname": "新朋友"}, {"openid": ""}, ["o-list"]])
+def test_a_waiting_link_without_an_openid_is_dropped(client, wechat, volunteer, pending):
+    """Nothing WeChat told (no openid): the page goes back to "me" and forgets it."""
+    client.force_login(volunteer)
+    session = client.session
+    session["wechat_mp_pending"] = pending
+    session.save()
+    for send in (client.get, client.post):
+        response = send(reverse("wechat_mp_finish"), **IN_WECHAT)
+        assert response.status_code == 302
+        assert response["Location"] == reverse("accounts:profile")
+    assert "wechat_mp_pending" not in client.session
+    assert not SocialAccount.objects.filter(user=volunteer).exists()
