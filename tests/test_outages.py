@@ -142,8 +142,9 @@ def test_it_writes_nothing_when_the_connection_dies_mid_grab_then_the_grab_works
     url = reverse("orders:grab", args=[need.pk])
     headers = {"HX-Request": "true", "HX-Target": f"need-{need.pk}"} if htmx else {}
     before = snapshot(need)
-    # The need's counter and its place are already updated in the open transaction.
-    killer = Killer(lambda n, sql: sql.startswith('INSERT INTO "orders_assignment"'))
+    # Dies at the coins' reservation: the need's counter, its place and the assignment are
+    # already written in the open transaction (orders_take_place).
+    killer = Killer(lambda n, sql: sql.startswith("SELECT ledger_one_transfer"))
     with connection.execute_wrapper(killer):
         response = client.post(url, headers=headers)
     assert killer.kills == 1 and killer.in_transaction
