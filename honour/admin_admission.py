@@ -25,7 +25,7 @@ from honour import admission, awards
 from honour.admin_awards import AwardHistory, _has_role
 from honour.models import AdmissionApplication
 from ledger.services import hours
-from timebank.forms import Form
+from timebank.forms import Form, ModelMultipleChoiceField
 
 GRANTS: dict[str, list[str]] = {
     "head_office": [
@@ -52,7 +52,7 @@ class StaffAdmissionForm(Form):
         max_length=awards.REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
     )
-    homes = forms.ModelMultipleChoiceField(
+    homes = ModelMultipleChoiceField(
         label=gettext_lazy("Preferred care homes"),
         queryset=None,
         required=False,

@@ -24,7 +24,7 @@ from branches.private_files import private_file_response
 from exchange.photos import prepare_photo
 from honour import admission, awards
 from honour.models import HonourRollConsent
-from timebank.forms import Form
+from timebank.forms import Form, ModelMultipleChoiceField
 
 # --- forms ----------------------------------------------------------------------------------------
 
@@ -46,7 +46,7 @@ class ConsentForm(Form):
         return prepare_photo(photo) if photo else None
 
 
-class HomesField(forms.ModelMultipleChoiceField):
+class HomesField(ModelMultipleChoiceField):
     def label_from_instance(self, obj) -> str:
         return f"{obj.name} · {obj.address}"
 

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Member
+from branches.models import ServiceBase
 from ledger.models import Transfer
 from orders import services
 from orders.forms import OptionalReasonForm
@@ -31,7 +32,7 @@ from tests.orders.conftest import (  # noqa: F401
     elder_funds,
     make_need,
 )
-from timebank.forms import TextFormMixin
+from timebank.forms import ModelMultipleChoiceField, TextFormMixin
 from timebank.policy import get_policy
 
 pytestmark = pytest.mark.django_db
@@ -329,3 +330,36 @@ def test_every_form_of_ours_refuses_control_characters_in_text():
     for text in ("a\x00b", "a\x1bb", "a\x7f", "a\u0085b"):
         form = OptionalReasonForm({"reason": text})
         assert form.errors["reason"] == [CONTROL_REFUSED]
+
+
+@pytest.mark.parametrize("far", [str(2**63), str(-(2**63) - 1), "9" * 40])
+def test_a_choice_past_any_id_is_a_wrong_choice_not_a_500(base_a, far):
+    """SQLite raised OverflowError reading ``id IN (…)`` (the fuzz test's one 500 there)."""
+    field = ModelMultipleChoiceField(queryset=ServiceBase.objects.all(), required=False)
+    with pytest.raises(forms.ValidationError) as refusal:
+        field.clean([str(base_a.pk), far])
+    assert refusal.value.code == "invalid_choice"
+    assert list(field.clean([str(base_a.pk)])) == [base_a]
+    with pytest.raises(forms.ValidationError) as absent:  # the largest id: none such
+        field.clean([str(2**63 - 1)])
+    assert absent.value.code == "invalid_choice"
+
+
+def test_staff_applying_for_a_place_with_a_home_past_any_id_get_the_form_again(
+    client, policy_name, elder, base_a, staff_a
+):
+    policy_name("beijing-2022")
+    client.force_login(staff_a)
+    before = snapshot()
+    page = client.post(
+        reverse("admin:honour_admissionapplication_apply"),
+        {
+            "application_id": str(uuid.uuid4()),
+            "id_number": id_number_of(elder),
+            "reason": "独居高龄",
+            "homes": [str(base_a.pk), str(2**63)],
+        },
+    )
+    assert page.status_code == 200
+    assert page.context["form"].errors["homes"]
+    assert snapshot() == before

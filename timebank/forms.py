@@ -61,3 +61,30 @@ def column_max(field_type: str) -> int:
     """The largest value PostgreSQL stores in a column of this Django field type
     (``"PositiveIntegerField"``, ``"BigIntegerField"``…), the bound of a number input."""
     return BaseDatabaseOperations.integer_field_ranges[field_type][1]
+
+
+class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Django's, answering an id no column can hold as a wrong choice. Django checks each
+    value parses, then reads ``id IN (…)``: SQLite refuses a number past 64 bits with an
+    OverflowError (a 500) where PostgreSQL finds nothing."""
+
+    def _check_values(self, value):
+        for item in value if isinstance(value, list | tuple) else ():
+            if not self._storable(item):
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": item},
+                )
+        return super()._check_values(value)
+
+    def _storable(self, item) -> bool:
+        meta = self.queryset.model._meta
+        name = self.to_field_name
+        field = meta.pk if name in (None, "pk") else meta.get_field(name)
+        bounds = BaseDatabaseOperations.integer_field_ranges.get(field.get_internal_type())
+        try:
+            number = int(item)
+        except (TypeError, ValueError):
+            return True  # not a number: Django's own check answers it
+        return bounds is None or bounds[0] <= number <= bounds[1]
