@@ -57,6 +57,7 @@ the connection of an already configured Django (a test database with the demo se
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import hmac
 import io
@@ -277,6 +278,40 @@ def ensure_filled(database_url: str) -> None:
         check=True,
         stdout=sys.stderr,
     )
+
+
+@contextlib.contextmanager
+def scratch_copy(database_url: str, suffix: str):
+    """A copy of the filled database for a benchmark that leaves rows behind (the ledger's
+    tens of thousands of transfers, all newer than the fill's), dropped afterwards: the
+    filled one stays as ``fill`` made it for the pages, whatever ran before them."""
+    import psycopg
+    from psycopg import sql
+
+    parsed = urlparse(database_url)
+    source = parsed.path.lstrip("/")
+    copy = f"{source}_{suffix}"
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(copy)))
+        # A template may have no other session: an autovacuum worker is told to stop.
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            [source],
+        )
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(copy), sql.Identifier(source)
+            )
+        )
+    try:
+        yield parsed._replace(path=f"/{copy}").geturl()
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(copy))
+            )
 
 
 def fill(
