@@ -5,8 +5,10 @@
 
 The server must use the same PostgreSQL database as this script (``--database-url``, default
 ``$DATABASE_URL`` or ``bench/fill.py``'s ``tb_fill``): it is first made a district's five years
-by ``bench/fill.py`` (reused when there; ``--no-fill`` skips it), and the script prepares its
-own street, volunteers, sessions and needs in it, then checks the books afterwards.
+by ``bench/fill.py`` (reused when there), and the script prepares its own street, volunteers,
+sessions and needs in a copy of it that the server it starts uses too, then checks the books
+and drops the copy (the pages measured later see the fill as made). With ``--no-fill`` or
+``--url`` it works in the database itself.
 
 One run, one server, the same 64 client threads and the same 500 sessions, three phases:
 the ceiling (``/bench/ping/``, a logged-in page costing the session and the user's row, served
@@ -48,7 +50,7 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.fill import add_database_arguments, ensure_filled  # noqa: E402
+from bench.fill import add_database_arguments, ensure_filled, scratch_copy  # noqa: E402
 
 BENCH_SECRET = "bench-only-not-a-secret"  # noqa: S105
 PREFIX = "storm"
@@ -535,15 +537,24 @@ def main() -> None:
     args = parse_args()
     if args.fill:
         ensure_filled(args.database_url)
-    ensure_database(args.database_url)
-    setup_django(args.database_url)
+    if args.fill and not args.url:
+        # Its street, needs and grabs go to a copy that the server it starts uses too.
+        with scratch_copy(args.database_url, "storm") as database_url:
+            run(args, database_url)
+    else:
+        run(args, args.database_url)
+
+
+def run(args, database_url: str) -> None:
+    ensure_database(database_url)
+    setup_django(database_url)
     sessions, rounds = prepare(args.places, args.volunteers, args.rounds)
     proc = None
     url = args.url
     if not url:
         log = Path(tempfile.mkdtemp(prefix="grab-storm-log-")) / "gunicorn.log"
         proc, url = start_gunicorn(
-            args.database_url, args.workers, args.threads, log, redis_url=args.redis_url
+            database_url, args.workers, args.threads, log, redis_url=args.redis_url
         )
         print(f"server log: {log}", file=sys.stderr)
     try:
