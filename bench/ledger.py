@@ -276,7 +276,9 @@ def writer(kind: str, accounts: tuple, ready, go, results) -> None:
         ready.release()
         deadline = go.get()
         done = 0
-        while time.time() < deadline:
+        # At least one step: on a loaded machine the start can come after the deadline, and
+        # the figure divides by the time the last writer ended, overrun included.
+        while not done or time.time() < deadline:
             done += step(accounts, i)
             i += 1
         results.put((done, time.time()))
