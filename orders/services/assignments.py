@@ -40,6 +40,17 @@ def service_date_of(req: ServiceRequest):
     return timezone.localdate(req.starts_at, ZoneInfo(get_policy().time_zone))
 
 
+def _refusal(outcome: str, title: str | None = None) -> str:
+    """A grab's refusal in words, by the outcome ``orders_take_place`` names it with."""
+    if outcome == "twice":
+        return _("You have already grabbed a place on this need.")
+    if outcome == "overlap":
+        return _("You already have “%(title)s” at that time.") % {"title": title}
+    if outcome == "closed":
+        return _("This need is not open for grabbing.")
+    return _("All places of this need have been taken.")
+
+
 def _check_overlap(volunteer: User, req: ServiceRequest) -> None:
     """Not this need twice, nor two services at once: one read of the volunteer's places on
     this need and their live ones starting before it ends."""
@@ -57,13 +68,11 @@ def _check_overlap(volunteer: User, req: ServiceRequest) -> None:
     others = []
     for other in mine:
         if other.request_id == req.pk:
-            raise OrderError(_("You have already grabbed a place on this need."))
+            raise OrderError(_refusal("twice"))
         others.append(other)
     for other in others:
         if other.request.ends_at > req.starts_at:
-            raise OrderError(
-                _("You already have “%(title)s” at that time.") % {"title": other.request.title}
-            )
+            raise OrderError(_refusal("overlap", other.request.title))
 
 
 def _check_no_conflict(volunteer: User, req: ServiceRequest) -> None:
@@ -89,14 +98,14 @@ def grab_refusal(req: ServiceRequest) -> str:
     a storm most grabs end here, before any transaction; the claim's UPDATE decides the rest)."""
     now = timezone.now()
     if req.status != Status.PUBLISHED:
-        return _("This need is not open for grabbing.")
+        return _refusal("closed")
     if req.starts_at <= now:
         return _("This need has already started.")
     if req.starts_at > now + timedelta(days=NEED_MAX_DAYS_AHEAD):
         # Posted before the horizon existed; its end may not even be a date (year 9999).
         return _("This need's date is too far ahead; the poster must correct it.")
     if req.filled >= req.places:
-        return _("All places of this need have been taken.")
+        return _refusal("full")
     return ""
 
 
@@ -165,7 +174,7 @@ def _take_place_orm(req: ServiceRequest, volunteer: User) -> Assignment:
         _refuse_claim(req.pk)
     place = Place.objects.filter(request=req, state=Place.State.OPEN).order_by("number").first()
     if place is None:  # the counter and the places disagree: refuse rather than oversell
-        raise OrderError(_("All places of this need have been taken."))
+        raise OrderError(_refusal("full"))
     place.state = Place.State.TAKEN
     place._history_user = volunteer  # the grabber, with or without a request (a task, a test)
     place.save(update_fields=["state"])
@@ -175,7 +184,7 @@ def _take_place_orm(req: ServiceRequest, volunteer: User) -> Assignment:
     try:  # no savepoint: the volunteer's lock makes this a backstop, and it ends the grab
         assignment.save(force_insert=True)
     except IntegrityError as exc:
-        raise OrderError(_("You have already grabbed a place on this need.")) from exc
+        raise OrderError(_refusal("twice")) from exc
     _event(req, "grabbed", actor=volunteer, assignment=assignment)
     return assignment
 
@@ -210,9 +219,9 @@ def _take_place_in_database(req: ServiceRequest, volunteer: User) -> Assignment:
             cursor.execute(_TAKE_PLACE, params)
             outcome, title, assignment_id, place_id, number, hold = cursor.fetchone()
     except IntegrityError as exc:  # the backstop behind the volunteer's lock, as above
-        raise OrderError(_("You have already grabbed a place on this need.")) from exc
+        raise OrderError(_refusal("twice")) from exc
     if outcome != "ok":
-        raise OrderError(_take_place_refusal(outcome, title))
+        raise OrderError(_refusal(outcome, title))
     hall.bump(req.pk)  # as _event does for a grab
     assignment.pk, assignment.grabbed_at = assignment_id, now
     assignment.place = Place(
@@ -223,21 +232,10 @@ def _take_place_in_database(req: ServiceRequest, volunteer: User) -> Assignment:
     return assignment
 
 
-def _take_place_refusal(outcome: str, title: str | None) -> str:
-    if outcome == "twice":
-        return _("You have already grabbed a place on this need.")
-    if outcome == "overlap":
-        return _("You already have “%(title)s” at that time.") % {"title": title}
-    if outcome == "closed":
-        return _("This need is not open for grabbing.")
-    return _("All places of this need have been taken.")
-
-
 def _refuse_claim(pk: int) -> None:
     """Say why the claim failed, as the need is now (closed meanwhile, or full)."""
-    if ServiceRequest.objects.filter(pk=pk, status=Status.PUBLISHED).exists():
-        raise OrderError(_("All places of this need have been taken."))
-    raise OrderError(_("This need is not open for grabbing."))
+    published = ServiceRequest.objects.filter(pk=pk, status=Status.PUBLISHED).exists()
+    raise OrderError(_refusal("full" if published else "closed"))
 
 
 @service_transaction
